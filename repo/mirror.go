@@ -124,4 +124,3 @@ func discoverApt(root string, d *Distro, security bool) (string, string) {
 	}
 	return best, bestFrom
 }
-

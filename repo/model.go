@@ -155,3 +155,23 @@ type Backend interface {
 	// indexes it needs.
 	Resolve(ctx context.Context, req Request) (*Plan, error)
 }
+
+// PackageInfo describes one version of a package for `rootfsd show`.
+type PackageInfo struct {
+	Name        string            `json:"name"`
+	Version     string            `json:"version"`
+	Arch        string            `json:"arch"`
+	Suite       string            `json:"suite"`
+	Candidate   bool              `json:"candidate"` // the version a resolve would pick
+	Filename    string            `json:"filename"`
+	Size        int64             `json:"size"`
+	SHA256      string            `json:"sha256,omitempty"`
+	Fields      map[string]string `json:"fields"` // Depends, Provides, Description, ...
+	ProvidedBy  []string          `json:"providedBy,omitempty"`
+	Description string            `json:"description,omitempty"`
+}
+
+// Shower is implemented by backends that can describe a package.
+type Shower interface {
+	Show(ctx context.Context, req Request, name string) ([]PackageInfo, error)
+}
