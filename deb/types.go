@@ -23,6 +23,10 @@ type Dep struct {
 	// Arches are the [arch ...] restrictions of build relations; entries
 	// starting with '!' negate. Empty in binary package relations.
 	Arches []string
+	// Profiles are the build-profile restriction lists "<!nocheck> <cross>"
+	// of build relations, one inner slice per <...> list; entries starting
+	// with '!' negate. Empty in binary package relations.
+	Profiles [][]string
 }
 
 // OrGroup is a list of alternatives, "a | b (>= 1)": any one satisfies it.

@@ -1,0 +1,219 @@
+package deb
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// IndexFile is one verified, uncompressed Packages file and where it came
+// from. Data must stay unmodified while a Universe uses it.
+type IndexFile struct {
+	Suite     string // "noble-updates"
+	Component string
+	// Repository is the base URL pool paths are relative to.
+	Repository string
+	Data       []byte
+	// Digest is the SHA256 of Data (used to cache its scan).
+	Digest string
+	// Release marks files of the release's own suite (not -updates or
+	// -security): the essential variant selects from these, as mmdebstrap does.
+	Release bool
+	scan    *scan
+}
+
+// Candidate is one version of a package in a Universe.
+type Candidate struct {
+	*Package
+	File *IndexFile
+	seq  int // position across all files, for apt's package ID tie-break
+}
+
+// Universe is every package of a set of index files, keyed by name, with
+// stanzas parsed on first use.
+type Universe struct {
+	Arch  string
+	files []*IndexFile
+
+	mu     sync.Mutex
+	names  map[string][]entryRef
+	provs  map[string][]entryRef
+	parsed map[entryRef]*Candidate
+	// firstSeen approximates apt's package IDs: the order in which names
+	// first appear across the files.
+	firstSeen map[string]int
+	versions  map[string][]*Candidate // memo of Versions
+}
+
+type entryRef struct{ file, entry uint32 }
+
+// NewUniverse indexes files (scanning those without a cached scan).
+func NewUniverse(arch string, files []*IndexFile) (*Universe, error) {
+	u := &Universe{Arch: arch, files: files,
+		names: map[string][]entryRef{}, provs: map[string][]entryRef{},
+		parsed: map[entryRef]*Candidate{}, firstSeen: map[string]int{}, versions: map[string][]*Candidate{}}
+	// Scan files in parallel: this is the cold path's main cost.
+	var wg sync.WaitGroup
+	errs := make([]error, len(files))
+	for i, f := range files {
+		if f.scan != nil {
+			continue
+		}
+		wg.Add(1)
+		go func(i int, f *IndexFile) {
+			defer wg.Done()
+			s, err := scanPackages(f.Data)
+			if err != nil {
+				errs[i] = fmt.Errorf("%s/%s: %w", f.Suite, f.Component, err)
+				return
+			}
+			f.scan = s
+		}(i, f)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	seq := 0
+	for fi, f := range files {
+		for ei, e := range f.scan.entries {
+			r := entryRef{uint32(fi), uint32(ei)}
+			u.names[e.name] = append(u.names[e.name], r)
+			if _, ok := u.firstSeen[e.name]; !ok {
+				u.firstSeen[e.name] = seq
+			}
+			seq++
+		}
+		for _, p := range f.scan.provides {
+			u.provs[p.name] = append(u.provs[p.name], entryRef{uint32(fi), p.entry})
+			if _, ok := u.firstSeen[p.name]; !ok {
+				u.firstSeen[p.name] = seq
+			}
+		}
+	}
+	return u, nil
+}
+
+func (u *Universe) load(r entryRef) (*Candidate, error) {
+	if c, ok := u.parsed[r]; ok {
+		return c, nil
+	}
+	f := u.files[r.file]
+	e := f.scan.entries[r.entry]
+	raw := f.Data[e.off : e.off+e.len]
+	var pkg *Package
+	err := ParseControl(raw, func(p *Paragraph) error {
+		var err error
+		pkg, err = ParsePackage(p)
+		return err
+	})
+	if err == nil && pkg == nil {
+		err = fmt.Errorf("empty stanza")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: package %s: %w", f.Suite, f.Component, e.name, err)
+	}
+	c := &Candidate{Package: pkg, File: f, seq: int(r.file)<<24 | int(r.entry)}
+	u.parsed[r] = c
+	return c, nil
+}
+
+// Versions returns every version of name usable on the universe's
+// architecture (native or "all"), highest first; for equal versions the
+// earlier file wins (pockets are given in priority order).
+func (u *Universe) Versions(name string) ([]*Candidate, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.versionsLocked(name)
+}
+
+func (u *Universe) versionsLocked(name string) ([]*Candidate, error) {
+	if v, ok := u.versions[name]; ok {
+		return v, nil
+	}
+	var out []*Candidate
+	for _, r := range u.names[name] {
+		c, err := u.load(r)
+		if err != nil {
+			return nil, err
+		}
+		if c.Arch != u.Arch && c.Arch != "all" {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return CompareVersions(out[i].Version, out[j].Version) > 0 })
+	// Drop duplicates of one version (the same package in two pockets).
+	dedup := out[:0]
+	for i, c := range out {
+		if i > 0 && c.Version == dedup[len(dedup)-1].Version {
+			continue
+		}
+		dedup = append(dedup, c)
+	}
+	u.versions[name] = dedup
+	return dedup, nil
+}
+
+// providerRefs returns the stanzas that provide name.
+func (u *Universe) providers(name string) ([]*Candidate, error) {
+	var out []*Candidate
+	for _, r := range u.provs[name] {
+		c, err := u.load(r)
+		if err != nil {
+			return nil, err
+		}
+		if c.Arch != u.Arch && c.Arch != "all" {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Known reports whether name is a real or virtual package.
+func (u *Universe) Known(name string) bool {
+	return len(u.names[name]) > 0 || len(u.provs[name]) > 0
+}
+
+// Names returns every real package name (for suggestions).
+func (u *Universe) Names() []string {
+	out := make([]string, 0, len(u.names))
+	for n := range u.names {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Essential returns the names of packages marked Essential: yes in files
+// with Release set, sorted; with required, also Priority: required ones.
+func (u *Universe) Essential(required bool) []string {
+	seen := map[string]bool{}
+	for _, f := range u.files {
+		if !f.Release {
+			continue
+		}
+		for _, e := range f.scan.entries {
+			if e.flags&flagEssential != 0 || (required && e.flags&flagRequired != 0) {
+				seen[e.name] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// id approximates apt's package ID (creation order in its cache).
+func (u *Universe) id(name string) int {
+	if v, ok := u.firstSeen[name]; ok {
+		return v
+	}
+	return 1 << 30
+}
