@@ -175,3 +175,10 @@ type PackageInfo struct {
 type Shower interface {
 	Show(ctx context.Context, req Request, name string) ([]PackageInfo, error)
 }
+
+// PackageFetcher is implemented by backends: it downloads (or finds in the
+// cache) one package file of a plan, verifies it against what the signed
+// index or lock says, and returns its digest in the cache.
+type PackageFetcher interface {
+	FetchPackage(ctx context.Context, p Planned) (digest string, err error)
+}

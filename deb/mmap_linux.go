@@ -1,0 +1,59 @@
+package deb
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"syscall"
+
+	"github.com/rootfsd/rootfsd/repo"
+)
+
+// mapBlob maps a cached blob read-only and checks its SHA256 before
+// returning it: verify-on-read without copying 100 MB of index text into
+// the heap. The mapping lives as long as the process (indexes are read
+// once per process; the daemon keeps its universes).
+func mapBlob(ctx context.Context, c repo.Cache, digest string) ([]byte, error) {
+	f, err := os.Open(c.Path(digest))
+	if os.IsNotExist(err) {
+		return nil, fmt.Errorf("blob %s: %w", digest, repo.ErrNotCached)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() == 0 {
+		return checkDigest(nil, digest)
+	}
+	if fi.Size() >= maxPackagesFile {
+		return nil, fmt.Errorf("blob %s: %d bytes is more than the %d byte limit", digest, fi.Size(), int64(maxPackagesFile))
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED|syscall.MAP_POPULATE)
+	if err != nil {
+		// Fall back to reading through the cache's verifying reader.
+		return readBlob(ctx, c, digest)
+	}
+	if _, err := checkDigest(data, digest); err != nil {
+		_ = syscall.Munmap(data)
+		// Let the cache see (and quarantine) the bad blob.
+		if _, rerr := readBlob(ctx, c, digest); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
+	}
+	return data, nil
+}
+
+func checkDigest(data []byte, digest string) ([]byte, error) {
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != digest {
+		return nil, fmt.Errorf("blob %s: content does not match its digest (corrupt cache)", digest)
+	}
+	return data, nil
+}
