@@ -25,6 +25,9 @@ type Backend struct {
 	Now     func() time.Time
 	// Reporter receives progress events.
 	Reporter repo.Reporter
+	// Keyring, when set, replaces the release's embedded archive keyring:
+	// for private mirrors re-signed with an organisation's own key.
+	Keyring openpgp.EntityList
 }
 
 // metaScan maps a Packages digest to the digest of its scan table.
@@ -49,9 +52,11 @@ func (b *Backend) Universe(ctx context.Context, req repo.Request) (*Universe, []
 	if len(comps) == 0 {
 		comps = d.Components
 	}
-	keyring, err := Keyring(d.Keyring)
-	if err != nil {
-		return nil, nil, nil, err
+	keyring := b.Keyring
+	if len(keyring) == 0 {
+		if keyring, err = Keyring(d.Keyring); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	var suites []Suite
 	for _, p := range d.Pockets {
