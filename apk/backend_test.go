@@ -210,9 +210,20 @@ func TestBackendVariants(t *testing.T) {
 	if _, err := b.Resolve(context.Background(), repo.Request{Packages: []string{"jq"}, Variant: repo.VariantApt}); err == nil {
 		t.Error("apt variant accepted")
 	}
+	// An extra repository is verified with the trusted keys, as apk does.
 	if _, err := b.Resolve(context.Background(), repo.Request{Packages: []string{"jq"},
-		Sources: []repo.Source{{URL: srv.URL + "/v3.19/community"}}}); err == nil || !strings.Contains(err.Error(), "no key") {
-		t.Errorf("extra source without key: %v", err)
+		Sources: []repo.Source{{URL: srv.URL + "/v3.19/community"}}}); err != nil {
+		t.Errorf("extra repository signed by a trusted key: %v", err)
+	}
+	// The v3.17 aarch64 index is signed by a key outside the x86_64 set.
+	b2 := testBackend(srv.Server, newMemCache())
+	if b2.Keys, err = DefaultKeyring("x86_64"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b2.Resolve(context.Background(), repo.Request{Packages: []string{"busybox"}, Arch: "aarch64",
+		Sources: []repo.Source{{URL: srv.URL + "/v3.17/main"}}})
+	if err == nil || !strings.Contains(err.Error(), "616ae350") {
+		t.Errorf("repository signed by an untrusted key: %v", err)
 	}
 }
 
