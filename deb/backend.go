@@ -76,11 +76,15 @@ func (b *Backend) Universe(ctx context.Context, req repo.Request) (*Universe, []
 
 	idx := make([]*SuiteIndex, len(suites))
 	errs := make([]error, len(suites))
+	pre := &premap{}
 	var wg sync.WaitGroup
 	for i, s := range suites {
 		wg.Add(1)
 		go func(i int, s Suite) {
 			defer wg.Done()
+			if !b.Offline {
+				go pre.start(ctx, b.Cache, s, b.fetchOptions())
+			}
 			idx[i], errs[i] = FetchSuite(ctx, s, b.fetchOptions())
 		}(i, s)
 	}
@@ -103,11 +107,15 @@ func (b *Backend) Universe(ctx context.Context, req repo.Request) (*Universe, []
 				Digest: pf.Digest, Release: i == 0})
 		}
 	}
-	if err := b.loadFiles(ctx, files); err != nil {
+	err = b.loadFiles(ctx, files, pre)
+	pre.close()
+	if err != nil {
+		releaseFiles(files)
 		return nil, nil, nil, err
 	}
 	u, err := NewUniverse(arch, files)
 	if err != nil {
+		releaseFiles(files)
 		return nil, nil, nil, err
 	}
 	b.saveScans(ctx, files)
@@ -139,19 +147,23 @@ func sourceKeyring(s repo.Source) (openpgp.EntityList, error) {
 }
 
 // loadFiles reads the verified Packages blobs (and cached scans) in parallel.
-func (b *Backend) loadFiles(ctx context.Context, files []*IndexFile) error {
+func (b *Backend) loadFiles(ctx context.Context, files []*IndexFile, pre *premap) error {
 	errs := make([]error, len(files))
 	var wg sync.WaitGroup
 	for i, f := range files {
 		wg.Add(1)
 		go func(i int, f *IndexFile) {
 			defer wg.Done()
-			data, err := mapBlob(ctx, b.Cache, f.Digest)
+			data, mapped, ok := pre.get(f.Digest)
+			var err error
+			if !ok {
+				data, mapped, err = mapBlob(ctx, b.Cache, f.Digest)
+			}
 			if err != nil {
 				errs[i] = fmt.Errorf("deb: Packages of %s/%s: %w", f.Suite, f.Component, err)
 				return
 			}
-			f.Data = data
+			f.Data, f.mapped = data, mapped
 			if td, err := b.Cache.GetMeta(metaScan, f.Digest); err == nil {
 				if tb, err := readBlob(ctx, b.Cache, string(td)); err == nil {
 					if s, err := unmarshalScan(tb, len(data)); err == nil {
@@ -188,6 +200,15 @@ func (b *Backend) saveScans(ctx context.Context, files []*IndexFile) {
 // readBlob reads a whole blob through the cache's verifying reader into a
 // buffer sized from the blob file (io.ReadAll's doubling costs more than
 // the hashing on a 70 MB index).
+func releaseFiles(files []*IndexFile) {
+	for _, f := range files {
+		if f.mapped {
+			unmapBlob(f.Data)
+			f.mapped, f.Data = false, nil
+		}
+	}
+}
+
 func readBlob(ctx context.Context, c repo.Cache, digest string) ([]byte, error) {
 	rc, err := c.Open(ctx, digest)
 	if err != nil {
@@ -235,6 +256,7 @@ func (b *Backend) Resolve(ctx context.Context, req repo.Request) (*repo.Plan, er
 	if err != nil {
 		return nil, err
 	}
+	defer u.Close()
 	res, err := u.Resolve(selection(req, d))
 	if err != nil {
 		return nil, err

@@ -15,39 +15,49 @@ import (
 // returning it: verify-on-read without copying 100 MB of index text into
 // the heap. The mapping lives as long as the process (indexes are read
 // once per process; the daemon keeps its universes).
-func mapBlob(ctx context.Context, c repo.Cache, digest string) ([]byte, error) {
+func mapBlob(ctx context.Context, c repo.Cache, digest string) (data []byte, mapped bool, err error) {
 	f, err := os.Open(c.Path(digest))
 	if os.IsNotExist(err) {
-		return nil, fmt.Errorf("blob %s: %w", digest, repo.ErrNotCached)
+		return nil, false, fmt.Errorf("blob %s: %w", digest, repo.ErrNotCached)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if fi.Size() == 0 {
-		return checkDigest(nil, digest)
+		data, err := checkDigest(nil, digest)
+		return data, false, err
 	}
 	if fi.Size() >= maxPackagesFile {
-		return nil, fmt.Errorf("blob %s: %d bytes is more than the %d byte limit", digest, fi.Size(), int64(maxPackagesFile))
+		return nil, false, fmt.Errorf("blob %s: %d bytes is more than the %d byte limit", digest, fi.Size(), int64(maxPackagesFile))
 	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED|syscall.MAP_POPULATE)
+	data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED|syscall.MAP_POPULATE)
 	if err != nil {
 		// Fall back to reading through the cache's verifying reader.
-		return readBlob(ctx, c, digest)
+		data, err = readBlob(ctx, c, digest)
+		return data, false, err
 	}
 	if _, err := checkDigest(data, digest); err != nil {
 		_ = syscall.Munmap(data)
 		// Let the cache see (and quarantine) the bad blob.
 		if _, rerr := readBlob(ctx, c, digest); rerr != nil {
-			return nil, rerr
+			return nil, false, rerr
 		}
-		return nil, err
+		return nil, false, err
 	}
-	return data, nil
+	return data, true, nil
+}
+
+// unmapBlob releases a mapping made by mapBlob (a no-op for data that was
+// read rather than mapped, which the garbage collector owns).
+func unmapBlob(data []byte) {
+	if len(data) > 0 {
+		_ = syscall.Munmap(data)
+	}
 }
 
 func checkDigest(data []byte, digest string) ([]byte, error) {

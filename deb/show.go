@@ -15,6 +15,7 @@ func (b *Backend) Show(ctx context.Context, req repo.Request, name string) ([]re
 	if err != nil {
 		return nil, err
 	}
+	defer u.Close()
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	var all []*Candidate

@@ -20,6 +20,9 @@ type IndexFile struct {
 	// -security): the essential variant selects from these, as mmdebstrap does.
 	Release bool
 	scan    *scan
+	// mapped is set when Data is a read-only mapping the Universe must
+	// release in Close.
+	mapped bool
 }
 
 // Candidate is one version of a package in a Universe.
@@ -208,6 +211,20 @@ func (u *Universe) Essential(required bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Close releases the mapped index files. Nothing taken from the universe
+// may alias them afterwards: Candidates' Raw fields do.
+func (u *Universe) Close() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, f := range u.files {
+		if f.mapped {
+			unmapBlob(f.Data)
+			f.mapped, f.Data = false, nil
+		}
+	}
+	u.parsed, u.versions = map[entryRef]*Candidate{}, map[string][]*Candidate{}
 }
 
 // id approximates apt's package ID (creation order in its cache).
