@@ -46,6 +46,13 @@ func (t *Tree) add(hdr *tar.Header, r io.Reader, owner string) (*Replaced, error
 	if err != nil {
 		return nil, err
 	}
+	for k := range hdr.PAXRecords {
+		// archive/tar expands PAX sparse files to their full size: a few
+		// bytes of input could write gigabytes of zeros.
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return nil, fmt.Errorf("sparse file: %w", ErrUnsupported)
+		}
+	}
 	a := Attr{
 		Mode: uint32(hdr.Mode) & ModeMask, UID: hdr.Uid, GID: hdr.Gid,
 		Uname: hdr.Uname, Gname: hdr.Gname, ModTime: hdr.ModTime,

@@ -141,14 +141,19 @@ func TestAddRefuses(t *testing.T) {
 		{"symlink loop", []entry{symlink("a", "b"), symlink("b", "a")}, file("a/x", ""), ErrLoop},
 		{"root as file", nil, file("./", ""), ErrNotDir},
 		{"empty symlink", nil, symlink("s", ""), fs.ErrInvalid},
-		{"unsupported", nil, entry{name: "x", typ: tar.TypeGNUSparse}, ErrUnsupported},
 		{"short content", nil, entry{name: "x", typ: tar.TypeReg, body: "abc"}, nil},
+		{"GNU sparse", nil, entry{name: "x", typ: tar.TypeGNUSparse}, ErrUnsupported},
+		{"PAX sparse", nil, entry{name: "x", typ: tar.TypeReg, link: "sparse"}, ErrUnsupported},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := newTree(t, Options{}, tc.setup...)
 			before := listing(t, tr)
 			hdr := tc.bad.header()
+			if tc.bad.link == "sparse" { // what archive/tar reports for a PAX sparse file
+				hdr.Linkname, hdr.Size = "", 1<<30
+				hdr.PAXRecords = map[string]string{"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.realsize": "1073741824"}
+			}
 			want := tc.want
 			if tc.name == "short content" {
 				hdr.Size = 10
