@@ -1,0 +1,104 @@
+package publish
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"strings"
+
+	"go.podman.io/storage/pkg/reexec"
+	"go.podman.io/storage/pkg/unshare"
+)
+
+// InitReexec must be the first call in main: containers-storage runs some
+// of its work (mounting, chowning) in a copy of the program started with a
+// special name, and this call runs that work and returns true in such a
+// copy, which must then exit.
+func InitReexec() bool { return reexec.Init() }
+
+// InUserNamespace reports whether the process runs as root in a user
+// namespace set up for rootless storage (by ReexecInUserNamespace, podman
+// unshare or buildah unshare).
+func InUserNamespace() bool {
+	return os.Geteuid() == 0 && unshare.IsRootless()
+}
+
+// ErrNoSubIDs is wrapped by CheckRootless when the user has no subordinate
+// id ranges or the tools to map them.
+var ErrNoSubIDs = errors.New("no subordinate ids for a rootless user namespace")
+
+// CheckRootless tells whether an unprivileged user can get the user
+// namespace containers-storage needs: newuidmap and newgidmap installed
+// (package uidmap) and ranges for the user in /etc/subuid and /etc/subgid.
+// Without them only the user's own id could be mapped, every file of the
+// image would have to belong to root, and layers with other owners (most
+// images) would fail to apply; the error says how to fix it.
+func CheckRootless() error {
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	u, err := user.Current()
+	if err != nil {
+		return fmt.Errorf("publish: rootless storage: current user: %w", err)
+	}
+	var missing []string
+	for _, tool := range []string{"newuidmap", "newgidmap"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool+" is not installed (apt-get install uidmap)")
+		}
+	}
+	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+		n, err := countRanges(f, u.Username, u.Uid)
+		if err != nil || n == 0 {
+			missing = append(missing, fmt.Sprintf("%s has no range for %s", f, u.Username))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("publish: containers-storage as %s (uid %s): %s: %w; as root run "+
+		"`usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s`, "+
+		"or write the image with --output oci-archive:FILE or docker-archive:FILE, which need no user namespace",
+		u.Username, u.Uid, strings.Join(missing, "; "), ErrNoSubIDs, u.Username)
+}
+
+// countRanges counts the lines of a subordinate id file for a user, given
+// by name or uid.
+func countRanges(path, name, uid string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		owner, rest, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+		if ok && (owner == name || owner == uid) && strings.Count(rest, ":") == 1 {
+			n++
+		}
+	}
+	return n, sc.Err()
+}
+
+// ReexecInUserNamespace makes containers-storage usable for an
+// unprivileged user: it checks CheckRootless and re-executes the program in
+// a new user and mount namespace that maps the user's id to root and the
+// subordinate ranges after it (what podman and buildah do), then exits
+// with the child's status. It returns nil at once for root, and in the
+// re-executed child. Call it early in main, before starting goroutines that
+// matter, only when a containers-storage output is requested: the other
+// outputs need no namespace.
+func ReexecInUserNamespace() error {
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	if err := CheckRootless(); err != nil {
+		return err
+	}
+	unshare.MaybeReexecUsingUserNamespace(false)
+	return nil
+}

@@ -1,0 +1,32 @@
+package publish
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestCountRanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "subuid")
+	os.WriteFile(path, []byte("alice:100000:65536\n1001:165536:65536\nbob:231072\n  alice:300000:10  \nmallory:1:2:3\n"), 0o644)
+	for _, tc := range []struct {
+		name, uid string
+		want      int
+	}{{"alice", "1000", 2}, {"carol", "1001", 1}, {"bob", "1002", 0}, {"mallory", "1003", 0}, {"dave", "1004", 0}} {
+		n, err := countRanges(path, tc.name, tc.uid)
+		if err != nil || n != tc.want {
+			t.Errorf("countRanges(%s, %s) = %d, %v; want %d", tc.name, tc.uid, n, err, tc.want)
+		}
+	}
+	if _, err := countRanges(filepath.Join(t.TempDir(), "missing"), "a", "1"); err == nil {
+		t.Error("missing file: no error")
+	}
+	if os.Geteuid() == 0 {
+		if err := CheckRootless(); err != nil {
+			t.Errorf("CheckRootless as root: %v", err)
+		}
+		if err := ReexecInUserNamespace(); err != nil {
+			t.Errorf("ReexecInUserNamespace as root: %v", err)
+		}
+	}
+}
