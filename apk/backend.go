@@ -167,6 +167,9 @@ func (b *Backend) loadRepository(ctx context.Context, src repo.Source, arch stri
 			return nil, err
 		}
 	}
+	if err := checkRollback(b.Cache, indexURL, idx); err != nil { // rollback.go
+		return nil, err
+	}
 	b.Reporter.Report(repo.Event{Kind: repo.EventIndex, Name: name, Cached: res.Cached,
 		Message: fmt.Sprintf("%d packages, %s, signed by %s", len(idx.Packages), idx.Description, idx.Signer)})
 	return &Repository{URL: base, Arch: arch, Tag: src.Tag, Name: name, Digest: res.Digest, Index: idx}, nil
@@ -212,6 +215,11 @@ func (b *Backend) Resolve(ctx context.Context, req repo.Request) (*repo.Plan, er
 	if err != nil {
 		return nil, err
 	}
+	trusted, err := b.keyring(arch, repo.Source{})
+	if err != nil {
+		return nil, err
+	}
+	repos = thirdPartyPolicy(repos, trusted) // policy.go
 	b.Reporter.Report(repo.Event{Kind: repo.EventResolve, Message: "resolving " + strings.Join(req.Packages, " ")})
 	r, err := NewResolver(repos)
 	if err != nil {

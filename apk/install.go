@@ -50,12 +50,16 @@ func (in *Installer) Install(ctx context.Context, pkg *Package, tag string, r io
 	defer x.Rollback()
 	skipped := map[string]bool{}
 	taken := map[string]*Installed{} // paths this package took from others
+	seen := map[string]bool{}        // entrypolicy.go
 	want := Expect{Checksum: pkg.Checksum, Size: pkg.Size, Name: pkg.Name, Version: pkg.Version}
 	onControl := func(pf *PackageFile) error {
 		ip.File = pf
 		return in.builtin(ip, "pre-install")
 	}
 	pf, err := readPackage(ctx, r, in.Keys, want, in.Limits, onControl, func(hdr *tar.Header, body io.Reader) error {
+		if err := entryPolicy(seen, hdr); err != nil {
+			return err
+		}
 		if hdr.Typeflag != tar.TypeDir {
 			if old := in.files[hdr.Name]; old != nil && old != ip {
 				ok, err := overwrites(ip, old, hdr.Name)

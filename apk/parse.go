@@ -166,6 +166,9 @@ func checkRecord(p *Package, line int) error {
 	case !validChecksum(p.Checksum):
 		return fmt.Errorf("apk: index record %s-%s at line %d: %w: C: %q is not a Q1 checksum", p.Name, p.Version, line, ErrFormat, clip(p.Checksum))
 	}
+	if err := checkRecordName(p); err != nil { // names.go
+		return fmt.Errorf("apk: index record at line %d: %w", line, err)
+	}
 	return nil
 }
 

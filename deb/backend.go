@@ -104,7 +104,7 @@ func (b *Backend) Universe(ctx context.Context, req repo.Request) (*Universe, []
 		}
 		for _, pf := range si.Files {
 			files = append(files, &IndexFile{Suite: si.Suite, Component: pf.Component, Repository: si.URL,
-				Digest: pf.Digest, Release: i == 0})
+				Digest: pf.Digest, Release: i == 0, Extra: i >= len(d.Pockets)})
 		}
 	}
 	err = b.loadFiles(ctx, files, pre)
@@ -303,6 +303,9 @@ var _ = http.DefaultClient
 func (b *Backend) FetchPackage(ctx context.Context, p repo.Planned) (string, error) {
 	if p.SHA256 == "" {
 		return "", fmt.Errorf("deb: %s %s: no SHA256 to verify against", p.Name, p.Version)
+	}
+	if err := checkPlanned(p.Name, p.Version, p.Filename, p.Size, p.SHA256); err != nil { // policy.go
+		return "", err
 	}
 	url := strings.TrimRight(p.Repository, "/") + "/" + p.Filename
 	res, err := b.Fetcher.Get(ctx, url, repo.GetOptions{Size: p.Size, SHA256: p.SHA256, Name: p.Name, Kind: repo.EventDownload})

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -80,14 +81,16 @@ func decompress(ctx context.Context, member, ext string, r io.Reader, lim sizeLi
 	return &boundedReader{dec: dec, in: in, lim: lim, member: member}, nil
 }
 
+// countReader counts the compressed bytes read. The zstd decoder reads
+// its input on a goroutine of its own, hence the atomic count.
 type countReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -110,8 +113,8 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	switch {
 	case b.n > b.lim.max:
 		return n, fmt.Errorf("%s: %w: decompresses to more than %d bytes", b.member, ErrUnpackLimit, b.lim.max)
-	case b.lim.ratio > 0 && b.n > b.lim.floor && b.n > b.lim.ratio*b.in.n:
-		return n, fmt.Errorf("%s: %w: %d bytes from %d compressed, more than %d:1", b.member, ErrUnpackLimit, b.n, b.in.n, b.lim.ratio)
+	case b.lim.ratio > 0 && b.n > b.lim.floor && b.n > b.lim.ratio*b.in.n.Load():
+		return n, fmt.Errorf("%s: %w: %d bytes from %d compressed, more than %d:1", b.member, ErrUnpackLimit, b.n, b.in.n.Load(), b.lim.ratio)
 	case err != nil && err != io.EOF:
 		err = fmt.Errorf("%s: decompress: %w", b.member, err)
 	}

@@ -17,8 +17,8 @@ type premap struct {
 }
 
 type premapItem struct {
-	done chan struct{}
-	data []byte
+	done   chan struct{}
+	data   []byte
 	err    error
 	mapped bool
 	used   bool

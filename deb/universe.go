@@ -19,7 +19,10 @@ type IndexFile struct {
 	// Release marks files of the release's own suite (not -updates or
 	// -security): the essential variant selects from these, as mmdebstrap does.
 	Release bool
-	scan    *scan
+	// Extra marks files of an extra source (--source), not of the
+	// release's pockets: see policy.go for what they may not override.
+	Extra bool
+	scan  *scan
 	// mapped is set when Data is a read-only mapping the Universe must
 	// release in Close.
 	mapped bool
@@ -147,6 +150,7 @@ func (u *Universe) versionsLocked(name string) ([]*Candidate, error) {
 		}
 		out = append(out, c)
 	}
+	out = releaseOnly(out) // policy.go: extra sources do not override the release
 	sort.SliceStable(out, func(i, j int) bool { return CompareVersions(out[i].Version, out[j].Version) > 0 })
 	// Drop duplicates of one version (the same package in two pockets).
 	dedup := out[:0]
@@ -173,7 +177,7 @@ func (u *Universe) providers(name string) ([]*Candidate, error) {
 		}
 		out = append(out, c)
 	}
-	return out, nil
+	return u.releaseProviders(name, out), nil // policy.go
 }
 
 // Known reports whether name is a real or virtual package.

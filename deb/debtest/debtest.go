@@ -39,3 +39,9 @@ var (
 	Tar            = in.Tar
 	Trust          = in.Trust
 )
+
+// Key algorithms of KeyOptions.
+const (
+	RSA     = in.RSA
+	Ed25519 = in.Ed25519
+)

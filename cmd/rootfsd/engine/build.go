@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/rootfsd/rootfsd/repo"
+	"github.com/rootfsd/rootfsd/repo/overlay"
+)
+
+// BuildRequest is one build: what to install (a request, or a lock that
+// pins it) and where the result goes.
+type BuildRequest struct {
+	Request repo.Request `json:"request"`
+	// Lock, when set, replaces resolution: exactly its packages are built.
+	Lock *repo.Lock `json:"lock,omitempty"`
+	// Outputs are "tar:FILE", "dir:PATH", "oci:DIR", "oci-archive:FILE",
+	// "docker-archive:FILE", "docker://REF" or "containers-storage".
+	Outputs []string `json:"outputs"`
+	// Tag names the image in containers-storage (implies that output).
+	Tag string `json:"tag,omitempty"`
+	// Trim is "none", "docs" or "minimal".
+	Trim string `json:"trim,omitempty"`
+	// Scripts runs real maintainer scripts in a sandbox where rootfsd has
+	// no built-in equivalent.
+	Scripts bool `json:"scripts,omitempty"`
+	// Users are accounts to add, "NAME[:UID]".
+	Users []string `json:"users,omitempty"`
+	// Epoch is SOURCE_DATE_EPOCH; zero means the lock's newest index date,
+	// or now.
+	Epoch time.Time `json:"epoch,omitempty"`
+	// Image configuration.
+	Env         []string          `json:"env,omitempty"`
+	Cmd         []string          `json:"cmd,omitempty"`
+	Entrypoint  []string          `json:"entrypoint,omitempty"`
+	WorkingDir  string            `json:"workingDir,omitempty"`
+	User        string            `json:"user,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Overlay adds accounts, paths and local files on top of the packages
+	// (spec files: and --add).
+	Overlay *overlay.Overlay `json:"overlay,omitempty"`
+}
+
+// BuildResult is what a build produced.
+type BuildResult struct {
+	Lock *repo.Lock `json:"lock"`
+	// LayerDigest is the SHA256 of the uncompressed rootfs layer tar.
+	LayerDigest string `json:"layerDigest"`
+	LayerSize   int64  `json:"layerSize"`
+	// ImageID and ManifestDigest are set when an image was written.
+	ImageID        string   `json:"imageId,omitempty"`
+	ManifestDigest string   `json:"manifestDigest,omitempty"`
+	Outputs        []string `json:"outputs"`
+	SBOM           []string `json:"sbom,omitempty"`
+	Warnings       []string `json:"warnings,omitempty"`
+	// Cached is true when the layer came from the cache unchanged.
+	Cached bool `json:"cached,omitempty"`
+}

@@ -1,0 +1,264 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rootfsd/rootfsd/repo"
+	"github.com/rootfsd/rootfsd/repo/fstree"
+	"github.com/rootfsd/rootfsd/repo/overlay"
+	"github.com/rootfsd/rootfsd/store"
+)
+
+// layerFormat versions everything that decides a layer's bytes besides the
+// lock: bump it when assembling or tar writing changes.
+const layerFormat = "rootfsd-layer-v1"
+
+// parallelDownloads bounds concurrent package downloads of one build.
+const parallelDownloads = 8
+
+// Build resolves (or takes the lock), fetches, assembles and writes the
+// requested outputs. A layer already built for the same lock and options
+// is reused from the cache.
+func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter) (*BuildResult, error) {
+	outs, err := parseOutputs(req)
+	if err != nil {
+		return nil, err
+	}
+	lock := req.Lock
+	if lock == nil {
+		if lock, err = e.Lock(ctx, req.Request, rep); err != nil {
+			return nil, err
+		}
+	}
+	d, err := repo.LookupDistro(lock.Distro)
+	if err != nil {
+		return nil, err
+	}
+	st, err := e.Store()
+	if err != nil {
+		return nil, err
+	}
+	epoch := req.Epoch
+	if epoch.IsZero() {
+		epoch = lockEpoch(lock)
+	}
+	key := layerKey(lock, req, epoch)
+	res := &BuildResult{Lock: lock}
+	layer, err := st.Layer(ctx, key)
+	if err == nil && st.Has(layer.Digest) {
+		res.Cached = true
+		rep.Report(repo.Event{Kind: repo.EventLayer, Message: "layer " + layer.Digest[:12] + " from cache", Cached: true})
+	} else {
+		var warnings []string
+		layer, _, err = Shared(ctx, e.cfg.Share, "layer\x00"+key, func(ctx context.Context) (store.LayerRecord, error) {
+			r := &BuildResult{}
+			rec, err := e.buildLayer(ctx, d, lock, req, epoch, key, rep, r)
+			warnings = r.Warnings
+			return rec, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		res.Warnings = append(res.Warnings, warnings...)
+	}
+	res.LayerDigest, res.LayerSize = layer.Digest, layer.Size
+	for _, o := range outs {
+		if err := e.writeOutput(ctx, st, o, layer, lock, req, epoch, res, rep); err != nil {
+			return nil, err
+		}
+		res.Outputs = append(res.Outputs, o.String())
+	}
+	_ = st.Flush(ctx)
+	rep.Report(repo.Event{Kind: repo.EventDone, Message: fmt.Sprintf("%d packages, layer %s", len(lock.Packages), humanSize(layer.Size))})
+	return res, nil
+}
+
+// lockEpoch is the newest index date of the lock: a build from a lock is
+// reproducible without SOURCE_DATE_EPOCH.
+func lockEpoch(l *repo.Lock) time.Time {
+	var newest time.Time
+	for _, ix := range l.Indexes {
+		if t, err := time.Parse(time.RFC3339, ix.Date); err == nil && t.After(newest) {
+			newest = t
+		}
+	}
+	if newest.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return newest.UTC()
+}
+
+// layerKey is the cache key of a layer: the lock's digest and every option
+// that changes the tree.
+func layerKey(l *repo.Lock, req BuildRequest, epoch time.Time) string {
+	users := append([]string(nil), req.Users...)
+	sort.Strings(users)
+	trim := req.Trim
+	if trim == "" {
+		trim = defaultTrim
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\ntrim=%s\nscripts=%v\nusers=%s\nepoch=%d\noverlay=%s\n", layerFormat, l.Digest(), trim, req.Scripts, strings.Join(users, ","), epoch.Unix(), req.Overlay.Digest())
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+const defaultTrim = "docs"
+
+// fetchAll downloads every package of the lock, in parallel, and returns
+// their digests in the cache by package ID.
+func (e *Engine) fetchAll(ctx context.Context, pf repo.PackageFetcher, l *repo.Lock, rep repo.Reporter) (map[string]string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		digests  = map[string]string{}
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, parallelDownloads)
+	)
+	for _, p := range l.Packages {
+		wg.Add(1)
+		go func(p repo.Planned) {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			d, err := pf.FetchPackage(ctx, p)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				return
+			}
+			digests[p.ID()] = d
+		}(p)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return digests, nil
+}
+
+// buildLayer fetches, assembles and stores the layer tar.
+func (e *Engine) buildLayer(ctx context.Context, d *repo.Distro, l *repo.Lock, req BuildRequest, epoch time.Time, key string, rep repo.Reporter, res *BuildResult) (store.LayerRecord, error) {
+	st, _ := e.Store()
+	b, err := e.backend(d, rep)
+	if err != nil {
+		return store.LayerRecord{}, err
+	}
+	pf, ok := b.(repo.PackageFetcher)
+	if !ok {
+		return store.LayerRecord{}, fmt.Errorf("%s: this backend cannot fetch packages", d.Name())
+	}
+	if req.Lock != nil {
+		if err := checkLock(ctx, b, l, rep); err != nil { // lockcheck.go
+			return store.LayerRecord{}, err
+		}
+	}
+	pf = e.cfg.Share.Fetcher(pf)
+	t0 := time.Now()
+	digests, err := e.fetchAll(ctx, pf, l, rep)
+	if err != nil {
+		return store.LayerRecord{}, err
+	}
+	rep.Report(repo.Event{Kind: repo.EventDownload, Message: fmt.Sprintf("%d packages ready in %v", len(digests), time.Since(t0).Round(time.Millisecond))})
+	tree := fstree.New(fstree.Options{})
+	defer tree.Close()
+	open := func(p repo.Planned) (io.ReadCloser, error) {
+		dg, ok := digests[p.ID()]
+		if !ok {
+			return nil, fmt.Errorf("%s was not fetched", p.ID())
+		}
+		return st.Open(ctx, dg)
+	}
+	warnings, err := e.assemble(ctx, d, tree, l, open, req, epoch, rep)
+	if err != nil {
+		return store.LayerRecord{}, err
+	}
+	res.Warnings = append(res.Warnings, warnings...)
+	if !req.Overlay.Empty() {
+		if err := req.Overlay.Apply(tree, overlay.Options{Epoch: epoch}); err != nil {
+			return store.LayerRecord{}, err
+		}
+	}
+	// Stream the tar into the store, hashing it on the way.
+	pr, pw := io.Pipe()
+	go func() {
+		err := tree.WriteTar(pw, fstree.TarOptions{Epoch: epoch})
+		pw.CloseWithError(err)
+	}()
+	blob, err := st.PutBlob(ctx, pr, "", -1, store.Label{Kind: store.KindLayer, Name: l.Distro + " " + key[:12]})
+	_ = pr.CloseWithError(errors.New("layer write ended"))
+	if err != nil {
+		return store.LayerRecord{}, fmt.Errorf("write layer: %w", err)
+	}
+	rec := store.LayerRecord{Key: key, Digest: blob.Digest, Size: blob.Size, DiffID: blob.Digest,
+		MediaType: "application/vnd.oci.image.layer.v1.tar", Created: time.Now().UTC()}
+	if err := st.SetLayer(ctx, rec); err != nil {
+		return store.LayerRecord{}, err
+	}
+	rep.Report(repo.Event{Kind: repo.EventLayer, Message: fmt.Sprintf("layer %s (%s)", blob.Digest[:12], humanSize(blob.Size))})
+	return rec, nil
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// copyBlobTo writes a blob to path atomically: nothing half-written is
+// ever visible under path.
+func copyBlobTo(ctx context.Context, st *store.Store, digest, path string) error {
+	rc, err := st.Open(ctx, digest)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, rc); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

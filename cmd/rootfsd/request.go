@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rootfsd/rootfsd/repo"
+)
+
+// requestFlags are the flags that describe what to resolve.
+type requestFlags struct {
+	distro     string
+	pkgs       []string
+	variant    string
+	arch       string
+	components []string
+	recommends bool
+	sources    []string
+	repos      []string
+	lock       string
+}
+
+func (r *requestFlags) add(c *cobra.Command, withLock bool) {
+	f := c.Flags()
+	f.StringVarP(&r.distro, "distro", "d", "", "release to build from: debian:12, debian:13, debian:sid, ubuntu:22.04, ubuntu:24.04, alpine:3.19 ... (also codenames: bookworm, noble)")
+	f.StringSliceVarP(&r.pkgs, "pkgs", "p", nil, "packages, comma-separated, repeatable: name, name=version, name/suite")
+	f.StringVar(&r.variant, "variant", "base", "package set added to --pkgs: base (adds base-files / alpine-baselayout-data), custom (exactly the closure), essential, minbase, apt (as mmdebstrap)")
+	f.StringVar(&r.arch, "arch", "amd64", "architecture (Debian names: amd64, arm64, ...)")
+	f.StringSliceVar(&r.components, "components", nil, "components to use (default: main for Debian; main,universe for Ubuntu)")
+	f.BoolVar(&r.recommends, "with-recommends", false, "also install Recommends, as apt does by default")
+	f.StringArrayVar(&r.sources, "source", nil, `extra Debian source, one-line form: "deb [signed-by=/path/key.gpg] URL suite component..." (repeatable)`)
+	f.StringArrayVar(&r.repos, "repository", nil, "extra apk repository URL, optionally \"@tag URL\" (repeatable)")
+	if withLock {
+		f.StringVar(&r.lock, "lock", "", "use the exact package set of this lockfile instead of resolving")
+	}
+}
+
+// request builds and checks a repo.Request.
+func (r *requestFlags) request() (repo.Request, error) {
+	var req repo.Request
+	if r.distro == "" {
+		return req, usageError{fmt.Errorf("--distro is required, e.g. --distro ubuntu:24.04")}
+	}
+	d, err := repo.LookupDistro(r.distro)
+	if err != nil {
+		return req, usageError{err}
+	}
+	v, err := repo.ParseVariant(r.variant)
+	if err != nil {
+		return req, usageError{err}
+	}
+	req = repo.Request{Distro: d.Name(), Variant: v, Components: r.components, Recommends: r.recommends}
+	if d.Family == repo.FamilyAPK {
+		req.Arch = repo.AlpineArch(r.arch)
+	} else {
+		req.Arch = repo.DebianArch(r.arch)
+	}
+	for _, p := range r.pkgs {
+		if p = strings.TrimSpace(p); p != "" {
+			req.Packages = append(req.Packages, p)
+		}
+	}
+	if len(req.Packages) == 0 && v == repo.VariantCustom {
+		return req, usageError{fmt.Errorf("--variant custom needs --pkgs")}
+	}
+	for _, s := range r.sources {
+		src, err := repo.ParseDebSourceLine(s)
+		if err != nil {
+			return req, usageError{fmt.Errorf("--source: %w", err)}
+		}
+		if src.SignedBy == "" {
+			return req, usageError{fmt.Errorf("--source %q: name its key with [signed-by=/path/key.gpg]", s)}
+		}
+		if _, err := os.Stat(src.SignedBy); err != nil && !strings.Contains(src.SignedBy, "BEGIN PGP") {
+			return req, usageError{fmt.Errorf("--source: signed-by key: %w", err)}
+		}
+		req.Sources = append(req.Sources, src)
+	}
+	for _, s := range r.repos {
+		src, ok, err := repo.ParseAPKRepository(s)
+		if err != nil {
+			return req, usageError{fmt.Errorf("--repository: %w", err)}
+		}
+		if ok {
+			req.Sources = append(req.Sources, src)
+		}
+	}
+	return req, nil
+}
