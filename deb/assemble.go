@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/rootfsd/rootfsd/repo"
 	"github.com/rootfsd/rootfsd/repo/fstree"
 )
@@ -74,6 +76,23 @@ var ErrAssemble = errors.New("cannot assemble")
 // original tools give, and stamped with opt.Epoch, so the same plan and
 // options give the same tree. On error t is left half-built: callers throw
 // it away.
+//
+// Decisions where dpkg leaves room:
+//   - Conffiles are installed as shipped; the status records the md5 of
+//     the shipped file, as dpkg does, so that configure steps editing one
+//     make it a locally modified conffile for later upgrades, as on a real
+//     system.
+//   - Diversions that built-ins stand in for (base-files' and libc6's
+//     DEP17 diversions, dash's /bin/sh) are recorded in
+//     var/lib/dpkg/diversions. A later package shipping a diverted path is
+//     not redirected: it is named in a warning. An uncovered script that
+//     calls dpkg-divert is named in its warning.
+//   - /etc/os-release is what base-files ships. Without base-files a
+//     minimal /usr/lib/os-release (and the /etc link) names the release,
+//     so that scanners identify the image.
+//   - Without base-passwd, minimal /etc/passwd, /etc/group and /etc/shadow
+//     hold root and nobody; system accounts the scripts need (mail, utmp)
+//     are added with base-passwd's fixed ids.
 func Assemble(ctx context.Context, t *fstree.Tree, plan *repo.Plan, open func(repo.Planned) (io.ReadCloser, error), opt AssembleOptions) (*Assembled, error) {
 	if plan.Family != "" && plan.Family != repo.FamilyDeb {
 		return nil, fmt.Errorf("deb: assemble: %w: the plan is for %s packages", ErrAssemble, plan.Family)
@@ -113,6 +132,7 @@ type assembler struct {
 	divs   diversions
 	alts   *altDB
 	conf   *debconfDB
+	zstd   chan *zstd.Decoder // decoders the prefetchers share
 }
 
 func (a *assembler) run(open func(repo.Planned) (io.ReadCloser, error)) error {
@@ -130,6 +150,7 @@ func (a *assembler) run(open func(repo.Planned) (io.ReadCloser, error)) error {
 	defer cancel()
 	unpack := a.unpackOrder()
 	ahead, take := a.prefetch(ctx, unpack, open)
+	defer a.closeDecoders()
 	for i, p := range unpack {
 		if err := a.ctx.Err(); err != nil {
 			return err

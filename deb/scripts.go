@@ -27,6 +27,10 @@ import (
 // Without privileges the scripts run as root of a user namespace that
 // maps only the caller: a chown to another id fails, as it would for any
 // rootless build, and files keep the ownership they had in the tree.
+// Run as root, rootfsd keeps real ids so that scripts can chown; the
+// scripts are then as trusted as with mmdebstrap --mode=root (a chroot is
+// no boundary for root), only without network and with their own PID and
+// mount namespaces.
 //
 // The sandbox needs util-linux's unshare(1) on the host; there is no
 // network, and every script is bounded by scriptTimeout.
@@ -123,7 +127,7 @@ func runSandboxed(ctx context.Context, unshare, root string, rootless bool, p *i
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"LC_ALL=C", "DEBIAN_FRONTEND=noninteractive", "DEBCONF_NONINTERACTIVE_SEEN=true",
 		"DPKG_MAINTSCRIPT_PACKAGE=" + p.name, "DPKG_MAINTSCRIPT_ARCH=" + p.arch,
-		"DPKG_MAINTSCRIPT_NAME=" + script, "DPKG_RUNNING_VERSION=1.22.6", "DPKG_ADMINDIR=/var/lib/dpkg",
+		"DPKG_MAINTSCRIPT_NAME=" + script, "DPKG_ADMINDIR=/var/lib/dpkg",
 		"DPKG_ROOT=", "HOME=/root", "TMPDIR=/tmp",
 	}
 	var out bytes.Buffer

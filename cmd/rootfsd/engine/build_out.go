@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -107,7 +108,10 @@ func (e *Engine) assemble(ctx context.Context, d *repo.Distro, t *fstree.Tree, l
 	}
 	switch d.Family {
 	case repo.FamilyDeb:
-		out, err := deb.Assemble(ctx, t, &l.Plan, open, deb.AssembleOptions{Trim: trim, Scripts: req.Scripts, Users: req.Users, Epoch: epoch, Report: rep})
+		// The xz program decodes about 1.7 times faster than Go's decoder
+		// (Debian's packages are xz); the Go decoder is the fallback.
+		xz, _ := exec.LookPath("xz")
+		out, err := deb.Assemble(ctx, t, &l.Plan, open, deb.AssembleOptions{Trim: trim, Scripts: req.Scripts, Users: req.Users, Epoch: epoch, Report: rep, XZCommand: xz})
 		if err != nil {
 			return nil, err
 		}
