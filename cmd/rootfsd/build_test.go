@@ -120,3 +120,21 @@ func TestBuildAlpineTar(t *testing.T) {
 		t.Errorf("/tmp is not 1777")
 	}
 }
+
+// TestSBOMCommand prints SBOMs of a lock and of a built rootfs tar.
+func TestSBOMCommand(t *testing.T) {
+	srv := httptest.NewServer(http.FileServer(http.Dir(alpineFixtures(t))))
+	defer srv.Close()
+	dir := t.TempDir()
+	out, lock := filepath.Join(dir, "r.tar"), filepath.Join(dir, "r.lock")
+	if _, stderr, code := runCLI(t, "--cache-dir", filepath.Join(dir, "c"), "build", "--distro", "alpine:3.19",
+		"--repository", srv.URL+"/v3.19.1-iso/apks", "--pkgs", "busybox", "--output", "tar:"+out, "--write-lock", lock); code != 0 {
+		t.Fatalf("build: %s", stderr)
+	}
+	for _, args := range [][]string{{"sbom", lock}, {"sbom", out}, {"sbom", "--sbom-format", "cyclonedx", out}} {
+		stdout, stderr, code := runCLI(t, args...)
+		if code != 0 || !strings.Contains(stdout, "pkg:apk/alpine/busybox@1.36.1-r15") {
+			t.Errorf("%v: exit %d %s\n%.400s", args, code, stderr, stdout)
+		}
+	}
+}

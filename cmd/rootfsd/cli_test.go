@@ -139,3 +139,25 @@ func TestCLIHelpTeaches(t *testing.T) {
 		t.Errorf("root --help does not document exit codes:\n%s", out)
 	}
 }
+
+// TestCLIExtraSource resolves a package that only a third-party repository
+// (its own key, deb822 sources file) has; without the key it is refused.
+func TestCLIExtraSource(t *testing.T) {
+	g := fixtureArchive(t)
+	key := debtest.NewKey(t, "third party", debtest.KeyOptions{})
+	r := &debtest.Repo{Suite: "stable", Date: debtest.Epoch(), Packages: map[string]string{"main": fixturePkg("tool", "2.0", "Depends: libc6")}, Signers: []*openpgp.Entity{key}}
+	srv := debtest.Serve(t, r.Build(t))
+	dir := t.TempDir()
+	kr := filepath.Join(dir, "third.gpg")
+	os.WriteFile(kr, debtest.PublicKeyring(t, key), 0o644)
+	sources := filepath.Join(dir, "third.sources")
+	os.WriteFile(sources, []byte(fmt.Sprintf("Types: deb\nURIs: %s\nSuites: stable\nComponents: main\nSigned-By: %s\n", srv.URL, kr)), 0o644)
+	out, stderr, code := runCLI(t, append(g, "resolve", "--distro", "debian:12", "--variant", "custom", "--pkgs", "tool", "--sources-file", sources)...)
+	if code != 0 || !strings.Contains(out, "tool") || !strings.Contains(out, "stable") || !strings.Contains(out, "2.36-9+deb12u1") {
+		t.Fatalf("extra source: exit %d\n%s%s", code, out, stderr)
+	}
+	os.WriteFile(sources, []byte(fmt.Sprintf("Types: deb\nURIs: %s\nSuites: stable\nComponents: main\n", srv.URL)), 0o644)
+	if _, stderr, code := runCLI(t, append(g, "resolve", "--distro", "debian:12", "--pkgs", "tool", "--sources-file", sources)...); code != exitUsage || !strings.Contains(stderr, "Signed-By") {
+		t.Errorf("source without a key: exit %d: %s", code, stderr)
+	}
+}

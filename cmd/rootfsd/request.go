@@ -19,6 +19,7 @@ type requestFlags struct {
 	components []string
 	recommends bool
 	sources    []string
+	srcFiles   []string
 	repos      []string
 	lock       string
 }
@@ -32,6 +33,7 @@ func (r *requestFlags) add(c *cobra.Command, withLock bool) {
 	f.StringSliceVar(&r.components, "components", nil, "components to use (default: main for Debian; main,universe for Ubuntu)")
 	f.BoolVar(&r.recommends, "with-recommends", false, "also install Recommends, as apt does by default")
 	f.StringArrayVar(&r.sources, "source", nil, `extra Debian source, one-line form: "deb [signed-by=/path/key.gpg] URL suite component..." (repeatable)`)
+	f.StringArrayVar(&r.srcFiles, "sources-file", nil, "extra Debian sources from a file in one-line (.list) or deb822 (.sources) form; every source needs Signed-By (repeatable)")
 	f.StringArrayVar(&r.repos, "repository", nil, "extra apk repository URL, optionally \"@tag URL\" (repeatable)")
 	if withLock {
 		f.StringVar(&r.lock, "lock", "", "use the exact package set of this lockfile instead of resolving")
@@ -66,16 +68,34 @@ func (r *requestFlags) request() (repo.Request, error) {
 	if len(req.Packages) == 0 && v == repo.VariantCustom {
 		return req, usageError{fmt.Errorf("--variant custom needs --pkgs")}
 	}
+	var srcs []repo.Source
 	for _, s := range r.sources {
 		src, err := repo.ParseDebSourceLine(s)
 		if err != nil {
 			return req, usageError{fmt.Errorf("--source: %w", err)}
 		}
+		srcs = append(srcs, src)
+	}
+	for _, file := range r.srcFiles {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return req, usageError{fmt.Errorf("--sources-file: %w", err)}
+		}
+		list, err := repo.ParseDebSources(data)
+		if err != nil {
+			return req, usageError{fmt.Errorf("--sources-file %s: %w", file, err)}
+		}
+		if len(list) == 0 {
+			return req, usageError{fmt.Errorf("--sources-file %s: no enabled deb source in it", file)}
+		}
+		srcs = append(srcs, list...)
+	}
+	for _, src := range srcs {
 		if src.SignedBy == "" {
-			return req, usageError{fmt.Errorf("--source %q: name its key with [signed-by=/path/key.gpg]", s)}
+			return req, usageError{fmt.Errorf("source %s: name its key (one-line: [signed-by=/path/key.gpg]; deb822: Signed-By:)", src)}
 		}
 		if _, err := os.Stat(src.SignedBy); err != nil && !strings.Contains(src.SignedBy, "BEGIN PGP") {
-			return req, usageError{fmt.Errorf("--source: signed-by key: %w", err)}
+			return req, usageError{fmt.Errorf("source %s: signed-by key: %w", src, err)}
 		}
 		req.Sources = append(req.Sources, src)
 	}

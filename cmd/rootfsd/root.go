@@ -109,7 +109,7 @@ the mirror in the host's apt sources and debootstrap's scripts.
 	pf.StringArrayVar(&g.keys, "keyring", nil, "trust this key file instead of the embedded archive keys (a private mirror re-signed with your own key; Alpine: an extra RSA key); repeatable")
 	g.addDaemonFlags(pf)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newResolveCmd(g), newLockCmd(g), newShowCmd(g), newBuildCmd(g), newVersionCmd(g))
+	root.AddCommand(newResolveCmd(g), newLockCmd(g), newShowCmd(g), newBuildCmd(g), newSBOMCmd(g), newVersionCmd(g))
 	root.AddCommand(newServeCmd(g), newStatusCmd(g), newCacheCmd(g))
 	// Spec files, config, diagnostics, diffs: init.go, config_cmd.go, check.go, diff.go, outdated.go, man.go.
 	root.AddCommand(newInitCmd(g), newConfigCmd(g), newCheckCmd(g), newDiffCmd(g), newOutdatedCmd(g), newManCmd(g))
