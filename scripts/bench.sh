@@ -54,3 +54,75 @@ END{for(k in t) n++; if(n<4){print "  daemon benchmark failed"; exit 1}
  split("build resolve",ops," ");
  for(i=1;i<=2;i++){x=ops[i]; printf "  %-8s in-process %6.1f ms   daemon %6.1f ms   overhead %+5.1f ms (goal < 20 ms)\n", x, t[x"/in-process"], t[x"/daemon"], t[x"/daemon"]-t[x"/in-process"]}
  printf "  daemon RSS        %s MB idle, %s MB peak over the builds\n", idle, peak}')
+
+# Root filesystem builds against mmdebstrap on the same set, same variant,
+# same run (issue: Debian and Ubuntu root filesystems).
+echo "== build: ubuntu:24.04 --variant essential --pkgs ca-certificates (tar output), rootfsd vs mmdebstrap"
+repo_dir="$(cd "$(dirname "$0")/.." && pwd)"
+mirror=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["indexes"][0]["url"])' "$work/plan.json")
+bcache="$work/cache-build"
+t0=$(now); "$BIN" --cache-dir "$bcache" build --distro ubuntu:24.04 --variant essential --pkgs ca-certificates --output tar:"$work/ess.tar" -q >/dev/null; t1=$(now)
+rcold=$(secs "$t0" "$t1")
+t0=$(now); "$BIN" --cache-dir "$bcache" build --distro ubuntu:24.04 --variant essential --pkgs ca-certificates --trim none --output tar:"$work/ess2.tar" -q >/dev/null; t1=$(now)
+rnewset=$(secs "$t0" "$t1")
+"$BIN" --cache-dir "$bcache" lock --distro ubuntu:24.04 --variant essential --pkgs ca-certificates -o "$work/ess.lock" -q
+"$BIN" --cache-dir "$bcache" build --lock "$work/ess.lock" --output tar:"$work/ess3.tar" -q >/dev/null
+t0=$(now); "$BIN" --cache-dir "$bcache" build --lock "$work/ess.lock" --output tar:"$work/ess3.tar" -q >/dev/null; t1=$(now)
+rlock=$(secs "$t0" "$t1")
+rrss=$(rss "$BIN" --cache-dir "$work/cache-build-rss" build --distro ubuntu:24.04 --variant essential --pkgs ca-certificates --output tar:"$work/ess4.tar" -q)
+# Physical limit: the same index and package files fetched in parallel,
+# decompressed, and the packages extracted with dpkg-deb | tar.
+"$BIN" --cache-dir "$bcache" resolve --lock "$work/ess.lock" --format json > "$work/ess.json"
+mkdir -p "$work/debs" "$work/x"
+t0=$(now)
+for u in $urls; do (curl -sf "$u" | gzip -dc >/dev/null) & done
+python3 -c 'import json,sys
+for p in json.load(open(sys.argv[1]))["packages"]: print(p["repository"]+"/"+p["filename"])' "$work/ess.json" | xargs -P 16 -n 4 sh -c 'cd "$0" && curl -sfO "$1" ${2:+-O "$2"} ${3:+-O "$3"}' "$work/debs"
+wait
+for d in "$work"/debs/*.deb; do dpkg-deb --fsys-tarfile "$d" | tar -x -C "$work/x" 2>/dev/null; done
+t1=$(now); plimit=$(secs "$t0" "$t1")
+if command -v mmdebstrap >/dev/null && [ "$(id -u)" = 0 ]; then
+	mm() { mmdebstrap --quiet --mode=root --variant=essential --include=ca-certificates \
+		--keyring="$repo_dir/deb/keyrings/ubuntu-archive-keyring.gpg" --components=main \
+		noble "$1" "deb $mirror noble main" "deb $mirror noble-updates main" "deb $mirror noble-security main" >/dev/null 2>&1; }
+	t0=$(now); mm "$work/mm1.tar"; t1=$(now); mcold=$(secs "$t0" "$t1")
+	t0=$(now); mm "$work/mm2.tar"; t1=$(now); mwarm=$(secs "$t0" "$t1")
+else
+	mcold=0; mwarm=0; echo "  (mmdebstrap not run: needs mmdebstrap and root)"
+fi
+printf '  rootfsd cold build      %6ss   physical limit %6ss   ratio %s (goal <= 2)\n' "$rcold" "$plimit" "$(ratio "$rcold" "$plimit")"
+printf '  mmdebstrap cold         %6ss   rootfsd is %sx faster (goal >= 4)\n' "$mcold" "$(ratio "$mcold" "$rcold")"
+printf '  mmdebstrap again        %6ss   rootfsd unchanged lock %6ss: %sx (goal >= 20)\n' "$mwarm" "$rlock" "$(ratio "$mwarm" "$rlock")"
+printf '  new set, cached pkgs    %6ss   (goal < 0.5 s)\n' "$rnewset"
+printf '  unchanged lock rebuild  %6ss   (goal < 0.2 s)\n' "$rlock"
+printf '  peak RSS                %6s MB (goal < 200 MB)\n' "$rrss"
+
+echo "== image: build --tag of a cached lock (containers-storage commit)"
+if command -v podman >/dev/null && [ "$(id -u)" = 0 ]; then
+	tag="localhost/rootfsd-bench:$$"
+	t0=$(now); "$BIN" --cache-dir "$bcache" build --lock "$work/ess.lock" --tag "$tag" -q >/dev/null; t1=$(now)
+	tfirst=$(secs "$t0" "$t1")
+	t0=$(now); "$BIN" --cache-dir "$bcache" build --lock "$work/ess.lock" --tag "$tag" -q >/dev/null; t1=$(now)
+	tagain=$(secs "$t0" "$t1")
+	"$BIN" --cache-dir "$bcache" build --lock "$work/ess.lock" --output oci-archive:"$work/img.tar" -q >/dev/null
+	podman rmi -f "$tag" >/dev/null 2>&1 || true
+	printf '  build --tag, cached lock %6ss (first commit), %6ss (again); goal < 1.5 s\n' "$tfirst" "$tagain"
+	printf '  layer %s bytes uncompressed, oci-archive %s bytes (gzip)\n' "$(stat -c %s "$work/ess3.tar")" "$(stat -c %s "$work/img.tar")"
+fi
+
+echo "== alpine: alpine-base from the fixture ISO repository on 127.0.0.1, warm cache"
+fx="$repo_dir/../shared/fixtures/alpine"
+if [ -d "$fx" ]; then
+	(cd "$fx" && exec python3 -m http.server 18723 --bind 127.0.0.1 >/dev/null 2>&1) & hp=$!
+	sleep 0.5
+	acache="$work/cache-alpine"
+	arepo=http://127.0.0.1:18723/v3.19.1-iso/apks
+	"$BIN" --cache-dir "$acache" build --distro alpine:3.19 --repository "$arepo" --pkgs alpine-base --output tar:"$work/a1.tar" -q >/dev/null
+	t0=$(now); "$BIN" --cache-dir "$acache" resolve --distro alpine:3.19 --repository "$arepo" --pkgs alpine-base -q >/dev/null; t1=$(now)
+	ares=$(secs "$t0" "$t1")
+	t0=$(now); "$BIN" --cache-dir "$acache" build --distro alpine:3.19 --repository "$arepo" --pkgs alpine-base --trim none --output tar:"$work/a2.tar" -q >/dev/null; t1=$(now)
+	abuild=$(secs "$t0" "$t1")
+	kill "$hp" 2>/dev/null || true
+	printf '  warm resolve alpine-base %6ss, warm build (new layer) %6ss (goal < 0.3 s)\n' "$ares" "$abuild"
+	(cd "$repo_dir" && go test -run '^$' -bench 'BenchmarkParseIndex' -benchtime 3x ./apk/ | awk '/MB\/s/{for(i=1;i<=NF;i++) if ($i=="MB/s") print "  APKINDEX community parse " $(i-1) " MB/s (goal >= 150)"}')
+fi
