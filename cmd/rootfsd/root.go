@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rootfsd/rootfsd/api"
 	"github.com/rootfsd/rootfsd/cmd/rootfsd/engine"
 	"github.com/rootfsd/rootfsd/repo"
 )
@@ -40,9 +41,11 @@ type globals struct {
 	mirror   string
 	security string
 	keys     []string
+	remote   remoteFlags // --cache-from, --cache-to, --plain-http: cache_export.go
 	daemon   daemonFlags // --daemon, --socket: see client.go
 	stdout   io.Writer
 	stderr   io.Writer
+	dialed   []*api.Client // daemon clients, closed when the command returns: client.go
 }
 
 type usageError struct{ error }
@@ -54,6 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	for _, c := range g.dialed {
+		c.Close()
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -107,7 +113,10 @@ the mirror in the host's apt sources and debootstrap's scripts.
 	pf.StringVar(&g.mirror, "mirror", os.Getenv("ROOTFSD_MIRROR"), "archive mirror URL (env ROOTFSD_MIRROR)")
 	pf.StringVar(&g.security, "security-mirror", os.Getenv("ROOTFSD_SECURITY_MIRROR"), "security archive mirror URL (env ROOTFSD_SECURITY_MIRROR)")
 	pf.StringArrayVar(&g.keys, "keyring", nil, "trust this key file instead of the embedded archive keys (a private mirror re-signed with your own key; Alpine: an extra RSA key); repeatable")
+	// apk's spelling of the same option, for Alpine users.
+	pf.StringArrayVar(&g.keys, "key", nil, "Alpine: trust this RSA public key file too (apk's --keys-dir entries); same as --keyring")
 	g.addDaemonFlags(pf)
+	g.addRemoteFlags(pf) // cache_export.go
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newResolveCmd(g), newLockCmd(g), newShowCmd(g), newBuildCmd(g), newSBOMCmd(g), newVersionCmd(g))
 	root.AddCommand(newServeCmd(g), newStatusCmd(g), newCacheCmd(g))
@@ -123,6 +132,8 @@ func (g *globals) engine() *engine.Engine {
 		Mirrors:  repo.Mirrors{Mirror: g.mirror, SecurityMirror: g.security},
 		Offline:  g.offline,
 		Keys:     g.keys,
+
+		CacheFrom: g.remote.from, CacheTo: g.remote.to, PlainHTTP: g.remote.plainHTTP, CacheCAFiles: g.remote.caFiles,
 	})
 }
 
