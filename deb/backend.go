@@ -104,7 +104,7 @@ func (b *Backend) Universe(ctx context.Context, req repo.Request) (*Universe, []
 		}
 		for _, pf := range si.Files {
 			files = append(files, &IndexFile{Suite: si.Suite, Component: pf.Component, Repository: si.URL,
-				Digest: pf.Digest, Release: i == 0, Extra: i >= len(d.Pockets)})
+				Digest: pf.Digest, Release: i == 0, Extra: i >= len(d.Pockets), fresh: !pf.Cached})
 		}
 	}
 	err = b.loadFiles(ctx, files, pre)
@@ -157,7 +157,9 @@ func (b *Backend) loadFiles(ctx context.Context, files []*IndexFile, pre *premap
 			data, mapped, ok := pre.get(f.Digest)
 			var err error
 			if !ok {
-				data, mapped, err = mapBlob(ctx, b.Cache, f.Digest)
+				// A file this run just downloaded was hashed on its way
+				// into the cache; hashing it again would only re-read it.
+				data, mapped, err = mapBlobChecked(ctx, b.Cache, f.Digest, !f.fresh)
 			}
 			if err != nil {
 				errs[i] = fmt.Errorf("deb: Packages of %s/%s: %w", f.Suite, f.Component, err)

@@ -26,6 +26,8 @@ type IndexFile struct {
 	// mapped is set when Data is a read-only mapping the Universe must
 	// release in Close.
 	mapped bool
+	// fresh marks a file downloaded and verified by this very run.
+	fresh bool
 }
 
 // Candidate is one version of a package in a Universe.

@@ -13,7 +13,7 @@ rss() { /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1; echo $(( $(ca
 
 echo "== resolve: ubuntu:24.04 main+universe, three pockets"
 cache="$work/cache-resolve"
-t0=$(now); "$BIN" --cache-dir "$cache" resolve --distro ubuntu:24.04 --pkgs ca-certificates --format json >"$work/plan.json"; t1=$(now)
+t0=$(now); "$BIN" --cache-dir "$cache" resolve --distro ubuntu:24.04 --pkgs ca-certificates --format json >"$work/plan.json" 2>/dev/null; t1=$(now)
 cold=$(secs "$t0" "$t1")
 # Physical limit: the same index files fetched in parallel with curl and
 # decompressed with gzip, as rootfsd fetches them.
@@ -72,7 +72,7 @@ rlock=$(secs "$t0" "$t1")
 rrss=$(rss "$BIN" --cache-dir "$work/cache-build-rss" build --distro ubuntu:24.04 --variant essential --pkgs ca-certificates --output tar:"$work/ess4.tar" -q)
 # Physical limit: the same index and package files fetched in parallel,
 # decompressed, and the packages extracted with dpkg-deb | tar.
-"$BIN" --cache-dir "$bcache" resolve --lock "$work/ess.lock" --format json > "$work/ess.json"
+"$BIN" --cache-dir "$bcache" resolve --lock "$work/ess.lock" --format json > "$work/ess.json" 2>/dev/null
 mkdir -p "$work/debs" "$work/x"
 t0=$(now)
 for u in $urls; do (curl -sf "$u" | gzip -dc >/dev/null) & done
