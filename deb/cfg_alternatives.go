@@ -253,6 +253,11 @@ func (a *assembler) alternativesCommand(p *instPkg, args []string) error {
 		}
 	}
 	if !a.exists(install[2]) {
+		// A path the trim profile leaves out (a man page) is not an
+		// error: dpkg with the same path-exclude rules gets the same.
+		if filterSkips(a.trim, install[2], fstree.KindFile) {
+			return nil
+		}
 		return fmt.Errorf("alternative path %s doesn't exist", install[2])
 	}
 	return a.alts.install(install[0], install[1], install[2], prio, slaves)
