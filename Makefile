@@ -59,6 +59,7 @@ e2e: test-mirror
 
 bench: build
 	./scripts/bench.sh $(BIN)
+	ROOTFSD_BENCH=1 $(GO) test -count=1 -v -run 'TestBenchRegistryCache$$' ./cmd/rootfsd/ | grep '^registry cache'
 
 # demo builds a real image from the real archive: resolve, lock, then the
 # root filesystem as a tar and as an OCI archive (no root, no user

@@ -22,6 +22,7 @@ when one answers, so that it never races the daemon's own work.`,
 		Args: cobra.NoArgs,
 	}
 	c.AddCommand(newCacheLsCmd(g), newCacheDuCmd(g), newCacheVerifyCmd(g), newCachePruneCmd(g))
+	c.AddCommand(newCacheExportCmd(g), newCacheImportCmd(g)) // cache_export.go
 	return c
 }
 

@@ -79,7 +79,9 @@ func (g *globals) client() (*api.Client, error) {
 	}
 	sock := g.socketPath()
 	if answers(sock) {
-		return api.Dial(sock), nil
+		c := api.Dial(sock)
+		g.dialed = append(g.dialed, c)
+		return c, nil
 	}
 	if g.daemon.mode == "always" {
 		return nil, fmt.Errorf("no daemon answers on %s: start one with \"rootfsd serve\", or use --daemon auto", sock)
@@ -93,8 +95,8 @@ func (g *globals) service() service {
 	switch {
 	case err != nil:
 		return failing{err}
-	case c == nil:
-		return g.engine()
+	case c == nil || g.remote.set():
+		return g.engine() // the daemon does not take registry caches
 	}
 	r := &remote{c: c, opt: g.apiOptions()}
 	if g.daemon.mode == "always" {

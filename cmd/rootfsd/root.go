@@ -133,7 +133,7 @@ func (g *globals) engine() *engine.Engine {
 		Offline:  g.offline,
 		Keys:     g.keys,
 
-		CacheFrom: g.remote.from, CacheTo: g.remote.to, PlainHTTP: g.remote.plainHTTP, CacheCAFiles: g.remote.caFiles,
+		CacheFrom: g.remote.from, CacheTo: g.remote.to, PlainHTTP: g.remote.plainHTTP, CacheCAFiles: g.remote.caFiles, CacheTimeout: g.remote.timeout,
 	})
 }
 

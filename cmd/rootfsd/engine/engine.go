@@ -40,6 +40,16 @@ type Config struct {
 	// Share, when set (the daemon), makes concurrent requests wait on one
 	// download or layer build instead of repeating it.
 	Share *Share
+	// CacheFrom and CacheTo are registry caches (oci://HOST/REPO): layers
+	// and package files are pulled from CacheFrom on a miss and pushed to
+	// CacheTo after a build (remote.go).
+	CacheFrom, CacheTo string
+	// PlainHTTP speaks HTTP to a registry cache on a loopback address.
+	PlainHTTP bool
+	// CacheCAFiles are extra CAs (PEM) for the registry cache's TLS.
+	CacheCAFiles []string
+	// CacheTimeout bounds each registry cache request (30s when zero).
+	CacheTimeout time.Duration
 }
 
 // Engine runs requests. It is safe for concurrent use.

@@ -75,6 +75,9 @@ func Commit(ctx context.Context, img *image.Image, tag string, opts CommitOption
 		return nil, err
 	}
 	defer store.Shutdown(false)
+	if err := removePartialImages(store); err != nil {
+		return nil, err
+	}
 
 	dest, err := istorage.Transport.ParseStoreReference(store, name)
 	if err != nil {
