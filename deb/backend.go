@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -296,8 +295,6 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-var _ = http.DefaultClient
 
 // FetchPackage implements repo.PackageFetcher: the .deb is fetched by pool
 // path and verified against the size and SHA256 the signed index (or the

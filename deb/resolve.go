@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/rootfsd/rootfsd/repo"
 )
 
 // resolver reproduces what "apt-get install --no-install-recommends"
@@ -276,5 +274,3 @@ func (r *resolver) conflictsWithMarked(c *Candidate) string {
 }
 
 func joinReasons(rs []string) string { return strings.Join(rs, "; ") }
-
-var _ = repo.VariantBase
