@@ -186,8 +186,10 @@ func (a *auto) Show(ctx context.Context, req repo.Request, name string, rep repo
 }
 
 func (a *auto) Build(ctx context.Context, req engine.BuildRequest, rep repo.Reporter) (*engine.BuildResult, error) {
-	// The API does not carry local files: a build that adds them runs here.
-	if !req.Overlay.Empty() {
+	// The API does not carry local files: a build that adds them runs here;
+	// so does an unprivileged commit into the user's own containers-storage,
+	// which needs this process's user namespace.
+	if !req.Overlay.Empty() || needsStorage(req) && rootless() {
 		return a.local().Build(ctx, req, rep)
 	}
 	w, heard := watch(rep)

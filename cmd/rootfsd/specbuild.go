@@ -133,6 +133,11 @@ func (g *globals) specBuild(c *cobra.Command, s *spec.Spec, sf *specFlags, bf *b
 // the spec when the build resolved.
 func (g *globals) runSpecBuilds(ctx context.Context, builds []specBuild, print func(*engine.BuildResult) error) error {
 	for _, b := range builds {
+		if err := enterUserNamespace(b.req); err != nil {
+			return err
+		}
+	}
+	for _, b := range builds {
 		res, err := g.service().Build(ctx, b.req, g.reporter())
 		if err != nil {
 			return err
