@@ -5,32 +5,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rootfsd/rootfsd/apk/apktest"
 )
 
-// The shared Alpine fixtures (real, upstream-signed indexes and packages)
-// live beside the repository: ../../shared/fixtures/alpine from this
-// directory. ROOTFSD_FIXTURES overrides the location; it may name either
-// the fixtures directory holding alpine/ or the alpine directory itself.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	var cands []string
-	if env := os.Getenv("ROOTFSD_FIXTURES"); env != "" {
-		cands = append(cands, filepath.Join(env, "alpine"), env)
-	} else {
-		cands = append(cands, filepath.Join("..", "..", "shared", "fixtures", "alpine"))
-	}
-	for _, d := range cands {
-		if st, err := os.Stat(filepath.Join(d, "keys")); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	t.Fatalf("Alpine fixtures not found (looked in %s): set ROOTFSD_FIXTURES to the shared fixtures directory",
-		strings.Join(cands, ", "))
-	return ""
-}
+// fixturesDir is the shared Alpine fixtures directory (see apktest.Dir).
+func fixturesDir(t testing.TB) string { return apktest.FixturesDir(t) }
 
 func fixture(t testing.TB, rel string) string {
 	return filepath.Join(fixturesDir(t), filepath.FromSlash(rel))

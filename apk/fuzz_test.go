@@ -7,17 +7,16 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/rootfsd/rootfsd/apk/apktest"
 )
 
 // fuzzFixture returns up to n records of a fixture index as seed text, or
 // nothing when the fixtures are not there (fuzzing needs no fixtures).
 func fuzzFixtureRecords(rel string, n int) []string {
-	dir := filepath.Join("..", "..", "shared", "fixtures", "alpine")
-	if env := os.Getenv("ROOTFSD_FIXTURES"); env != "" {
-		dir = filepath.Join(env, "alpine")
-		if _, err := os.Stat(dir); err != nil {
-			dir = env
-		}
+	dir := apktest.Dir()
+	if dir == "" {
+		return nil
 	}
 	data, err := os.ReadFile(filepath.Join(dir, rel, "APKINDEX.tar.gz"))
 	if err != nil {

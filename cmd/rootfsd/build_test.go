@@ -11,23 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rootfsd/rootfsd/apk/apktest"
 )
 
 // alpineFixtures returns the shared Alpine fixtures directory.
-func alpineFixtures(t *testing.T) string {
-	t.Helper()
-	cands := []string{filepath.Join("..", "..", "..", "shared", "fixtures", "alpine")}
-	if env := os.Getenv("ROOTFSD_FIXTURES"); env != "" {
-		cands = []string{filepath.Join(env, "alpine"), env}
-	}
-	for _, d := range cands {
-		if st, err := os.Stat(filepath.Join(d, "keys")); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	t.Fatalf("Alpine fixtures not found in %v: set ROOTFSD_FIXTURES to the shared fixtures directory", cands)
-	return ""
-}
+func alpineFixtures(t testing.TB) string { return apktest.FixturesDir(t) }
 
 func sha256File(t *testing.T, path string) string {
 	t.Helper()

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/rootfsd/rootfsd/store/image/publish"
-
 	"bytes"
 	"context"
 	"fmt"
@@ -18,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rootfsd/rootfsd/store/image/publish"
 )
 
 // TestMain lets the test binary run as rootfsd itself (ROOTFSD_TEST_MAIN=1),
@@ -58,7 +58,7 @@ type apkServer struct {
 
 func newAPKServer(t testing.TB, hold ...string) *apkServer {
 	t.Helper()
-	s := &apkServer{dir: daemonFixtures(t), chunk: 2 * time.Millisecond, served: map[string]int{}, hold: map[string]bool{},
+	s := &apkServer{dir: alpineFixtures(t), chunk: 2 * time.Millisecond, served: map[string]int{}, hold: map[string]bool{},
 		release: make(chan struct{}), held: make(chan string, 16)}
 	for _, h := range hold {
 		s.hold[h] = true
@@ -147,27 +147,6 @@ type statusRecorder struct {
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
-}
-
-// daemonFixtures finds the shared Alpine fixtures (ROOTFSD_FIXTURES, or the
-// shared directory beside the repository).
-func daemonFixtures(t testing.TB) string {
-	t.Helper()
-	cands := []string{filepath.Join("..", "..", "..", "shared", "fixtures", "alpine")}
-	if env := os.Getenv("ROOTFSD_FIXTURES"); env != "" {
-		cands = []string{filepath.Join(env, "alpine"), env}
-	}
-	for _, d := range cands {
-		if st, err := os.Stat(filepath.Join(d, "v3.19.1-iso", "apks")); err == nil && st.IsDir() {
-			abs, err := filepath.Abs(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return abs
-		}
-	}
-	t.Fatalf("Alpine fixtures not found in %v: set ROOTFSD_FIXTURES to the shared fixtures directory", cands)
-	return ""
 }
 
 // syncBuffer is a bytes.Buffer safe for a daemon's concurrent writes.

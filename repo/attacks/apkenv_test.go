@@ -3,13 +3,12 @@ package attacks_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rootfsd/rootfsd/apk"
+	"github.com/rootfsd/rootfsd/apk/apktest"
 	"github.com/rootfsd/rootfsd/repo"
 	"github.com/rootfsd/rootfsd/repo/fstree"
 	"github.com/rootfsd/rootfsd/store"
@@ -72,21 +71,5 @@ func (e *apkEnv) build(t testing.TB, req repo.Request) (*repo.Plan, *fstree.Tree
 	return plan, tree, err
 }
 
-// fixturesDir finds the shared Alpine fixtures: ROOTFSD_FIXTURES (the
-// fixtures directory or its alpine/), else beside the repository root.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	var cands []string
-	if env := os.Getenv("ROOTFSD_FIXTURES"); env != "" {
-		cands = append(cands, filepath.Join(env, "alpine"), env)
-	} else {
-		cands = append(cands, filepath.Join("..", "..", "..", "shared", "fixtures", "alpine"))
-	}
-	for _, d := range cands {
-		if st, err := os.Stat(filepath.Join(d, "keys")); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	t.Fatalf("Alpine fixtures not found in %s: set ROOTFSD_FIXTURES to the shared fixtures directory", strings.Join(cands, ", "))
-	return ""
-}
+// fixturesDir is the shared Alpine fixtures directory (see apktest.Dir).
+func fixturesDir(t testing.TB) string { return apktest.FixturesDir(t) }

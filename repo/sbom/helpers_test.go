@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rootfsd/rootfsd/apk/apktest"
 	"github.com/rootfsd/rootfsd/repo"
 )
 
@@ -42,16 +43,13 @@ func noblePlan() *repo.Plan {
 	}
 }
 
-// fixturesDir is the shared Alpine fixtures directory: ROOTFSD_FIXTURES,
-// else ../../../shared/fixtures/alpine from this package.
+// fixturesDir is the shared Alpine fixtures directory (see apktest.Dir);
+// the tests that need it skip without it.
 func fixturesDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("ROOTFSD_FIXTURES")
+	dir := apktest.Dir()
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "fixtures", "alpine")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("SKIP: Alpine fixtures not found at %s (set ROOTFSD_FIXTURES): %v", dir, err)
+		t.Skip("SKIP: Alpine fixtures not found (set ROOTFSD_FIXTURES)")
 	}
 	return dir
 }
