@@ -267,7 +267,7 @@ func (b *Backend) Resolve(ctx context.Context, req repo.Request) (*repo.Plan, er
 		plan.Variant = repo.VariantBase
 	}
 	for _, r := range res {
-		if r.Package.Name == d.BasePackage && r.Reason == "requested" && !contains(req.Packages, d.BasePackage) {
+		if r.Package.Name == d.BasePackage && r.Reason == "requested" && !named(req.Packages, d.BasePackage) {
 			r.Reason = "variant base"
 		}
 		plan.Packages = append(plan.Packages, planned(r))
@@ -287,7 +287,9 @@ func planned(r Resolved) repo.Planned {
 	}
 }
 
-func contains(list []string, s string) bool {
+// named reports whether specs ("name", "name=version", "name/suite")
+// ask for name.
+func named(list []string, s string) bool {
 	for _, x := range list {
 		if x == s || strings.HasPrefix(x, s+"=") || strings.HasPrefix(x, s+"/") {
 			return true
