@@ -78,6 +78,17 @@ func Commit(ctx context.Context, img *image.Image, tag string, opts CommitOption
 	if err := removePartialImages(store); err != nil {
 		return nil, err
 	}
+	if err := removeAbandoned(store); err != nil { // pending.go
+		return nil, err
+	}
+	want := strings.TrimPrefix(img.ID(), "sha256:")
+	if _, err := store.Image(want); errors.Is(err, storage.ErrImageUnknown) {
+		p, err := beginPending(store, want)
+		if err != nil {
+			return nil, err
+		}
+		defer p.done()
+	}
 
 	dest, err := istorage.Transport.ParseStoreReference(store, name)
 	if err != nil {
@@ -95,7 +106,6 @@ func Commit(ctx context.Context, img *image.Image, tag string, opts CommitOption
 	if err != nil {
 		return nil, fmt.Errorf("publish: containers-storage %s: image missing after commit: %w", name, err)
 	}
-	want := strings.TrimPrefix(img.ID(), "sha256:")
 	if stored.ID != want {
 		return nil, fmt.Errorf("publish: containers-storage %s: stored as image %s, not %s", name, stored.ID, want)
 	}
