@@ -110,6 +110,30 @@ if command -v podman >/dev/null && [ "$(id -u)" = 0 ]; then
 	printf '  layer %s bytes uncompressed, oci-archive %s bytes (gzip)\n' "$(stat -c %s "$work/ess3.tar")" "$(stat -c %s "$work/img.tar")"
 fi
 
+echo "== registry cache: runner A (empty cache, mirror) and runner B (fresh cache, mirror closed, --cache-from), same lock"
+if command -v docker-registry >/dev/null; then
+	rport=18724
+	mkdir -p "$work/registry"
+	printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$work/registry" "$rport" >"$work/registry.yml"
+	docker-registry serve "$work/registry.yml" >/dev/null 2>&1 & rp=$!
+	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$rport/v2/" >/dev/null && break; sleep 0.1; done
+	rref="oci://127.0.0.1:$rport/rootfsd-cache"
+	for out in oci-archive tar; do
+		t0=$(now); "$BIN" --cache-dir "$work/rA0-$out" build --lock "$work/ess.lock" --output "$out:$work/rA0.$out" -q >/dev/null; t1=$(now)
+		acold=$(secs "$t0" "$t1")
+		t0=$(now); "$BIN" --cache-dir "$work/rA-$out" --cache-to "$rref-$out" --plain-http build --lock "$work/ess.lock" --output "$out:$work/rA.$out" -q >/dev/null; t1=$(now)
+		apush=$(secs "$t0" "$t1")
+		t0=$(now); "$BIN" --cache-dir "$work/rB-$out" --mirror http://127.0.0.1:9 --cache-from "$rref-$out" --plain-http build --lock "$work/ess.lock" --output "$out:$work/rB.$out" -q >/dev/null; t1=$(now)
+		bfrom=$(secs "$t0" "$t1")
+		same=$(cmp -s "$work/rA.$out" "$work/rB.$out" && echo "identical output" || echo "OUTPUTS DIFFER")
+		printf '  --output %-12s runner A cold %6ss (%6ss with the push), runner B %6ss: B is %sx faster than A (goal >= 10), %sx faster than mmdebstrap cold; %s\n' \
+			"$out" "$acold" "$apush" "$bfrom" "$(ratio "$acold" "$bfrom")" "$(ratio "$mcold" "$bfrom")" "$same"
+	done
+	kill "$rp" 2>/dev/null || true
+else
+	echo "  (docker-registry not installed: skipped)"
+fi
+
 echo "== alpine: alpine-base from the fixture ISO repository on 127.0.0.1, warm cache"
 fx="$repo_dir/../shared/fixtures/alpine"
 if [ -d "$fx" ]; then

@@ -249,19 +249,25 @@ func (g *globals) postBuildCheck(ctx context.Context, req engine.BuildRequest, r
 	if target == "" {
 		return nil // containers-storage and registries are not read back
 	}
-	tg, err := check.Load(ctx, target, check.LoadOptions{Decompress: zstdReader, TempDir: filepath.Dir(target)})
-	if err != nil {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("check: cannot read %s back: %v", target, err))
-		return nil
+	findings, ok := g.cachedFindings(ctx, req, res) // check_note.go
+	if ok && g.verbose {
+		fmt.Fprintf(g.stderr, "check: %d findings of an earlier check of layer %.12s (cached)\n", len(findings), res.LayerDigest)
 	}
-	defer tg.Close()
-	cfg := tg.Config
-	if cfg == nil {
-		cfg = &check.ImageConfig{Entrypoint: req.Entrypoint, Cmd: req.Cmd, Env: req.Env, User: req.User, WorkingDir: req.WorkingDir}
-	}
-	findings, err := g.runCheck(ctx, tg.FS, cfg, res.Lock.Distro, res.Lock.Arch)
-	if err != nil {
-		return err
+	if !ok {
+		tg, err := check.Load(ctx, target, check.LoadOptions{Decompress: zstdReader, TempDir: filepath.Dir(target)})
+		if err != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("check: cannot read %s back: %v", target, err))
+			return nil
+		}
+		defer tg.Close()
+		cfg := tg.Config
+		if cfg == nil {
+			cfg = &check.ImageConfig{Entrypoint: req.Entrypoint, Cmd: req.Cmd, Env: req.Env, User: req.User, WorkingDir: req.WorkingDir}
+		}
+		if findings, err = g.runCheck(ctx, tg.FS, cfg, res.Lock.Distro, res.Lock.Arch); err != nil {
+			return err
+		}
+		g.keepFindings(ctx, req, res, findings)
 	}
 	for _, f := range findings {
 		res.Warnings = append(res.Warnings, "check: "+f.Message)

@@ -49,24 +49,33 @@ func TestRegistryCacheRunners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	layerBlob := findLayerBlob(t, reg)
+	// The two largest blobs: the layer tar and its gzip form (what an
+	// image-only build takes).
+	blobs := largestBlobs(t, reg, 2)
+	layerBlob := blobs[0]
 
-	// A changed layer blob is refused; the layer is built from the mirror.
-	orig, err := os.ReadFile(layerBlob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := bytes.Clone(orig)
-	bad[len(bad)/2] ^= 0xff
-	if err := os.WriteFile(layerBlob, bad, 0o644); err != nil {
-		t.Fatal(err)
+	// Changed layer blobs are refused; the layer is built from the mirror.
+	var origs [][]byte
+	for _, b := range blobs {
+		orig, err := os.ReadFile(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		origs = append(origs, orig)
+		bad := bytes.Clone(orig)
+		bad[len(bad)/2] ^= 0xff
+		if err := os.WriteFile(b, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	got, stderr := build("tampered", "--cache-from", cacheRef, "--plain-http")
-	if got != want || !strings.Contains(stderr, "refused") {
-		t.Errorf("tampered registry: image %s, want %s; stderr:\n%s", got, want, stderr)
+	if got != want || strings.Count(stderr, "refused") < 2 {
+		t.Errorf("tampered registry: image %s, want %s, both layer blobs refused; stderr:\n%s", got, want, stderr)
 	}
-	if err := os.WriteFile(layerBlob, orig, 0o644); err != nil {
-		t.Fatal(err)
+	for i, b := range blobs {
+		if err := os.WriteFile(b, origs[i], 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// A registry answering 500 is a warning, not a failure.
@@ -97,30 +106,49 @@ func TestRegistryCacheRunners(t *testing.T) {
 	// Runner B: fresh cache, no mirror.
 	mirror.Close()
 	got, stderr = build("B", "--cache-from", cacheRef, "--plain-http", "--verbose")
-	if got != want || !strings.Contains(stderr, "from "+cacheRef) {
-		t.Errorf("runner B: image %s, want %s (same lock, %d packages); stderr:\n%s", got, want, len(l.Packages), stderr)
+	if got != want || !strings.Contains(stderr, "(compressed) from "+cacheRef) || !strings.Contains(stderr, "(cached)") {
+		t.Errorf("runner B: image %s, want %s (same lock, %d packages), the gzip layer and the check's findings from the registry; stderr:\n%s", got, want, len(l.Packages), stderr)
 	}
 	t.Logf("runner B:\n%s", stderr)
 	if _, _, code := runCLI(t, "--cache-dir", filepath.Join(dir, "cache-B"), "--daemon", "never", "cache", "verify"); code != 0 {
 		t.Errorf("runner B's cache does not verify")
 	}
+	// A tar output needs the layer itself: it comes from the registry too.
+	tarFile := filepath.Join(dir, "C.tar")
+	_, stderr, code := runCLI(t, "--cache-dir", filepath.Join(dir, "cache-C"), "--daemon", "never", "--cache-from", cacheRef, "--plain-http",
+		"build", "--lock", lockFile, "--output", "tar:"+tarFile)
+	if code != 0 {
+		t.Fatalf("runner C: exit %d: %s", code, stderr)
+	}
+	if got, want := sha256File(t, tarFile), filepath.Base(filepath.Dir(layerBlob)); got != want {
+		t.Errorf("runner C: tar %s, want the layer blob %s", got, want)
+	}
 }
 
-// findLayerBlob is the largest blob in the registry's storage: the layer.
-func findLayerBlob(t *testing.T, reg *registrytest.Registry) string {
+// largestBlobs are the n largest blobs in the registry's storage, largest
+// first.
+func largestBlobs(t *testing.T, reg *registrytest.Registry, n int) []string {
 	t.Helper()
-	var best string
-	var size int64
+	type blob struct {
+		path string
+		size int64
+	}
+	var all []blob
 	err := filepath.Walk(reg.Root, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && fi.Name() == "data" && fi.Size() > size {
-			best, size = p, fi.Size()
+		if err == nil && fi.Name() == "data" && strings.Contains(p, "/blobs/") {
+			all = append(all, blob{p, fi.Size()})
 		}
 		return err
 	})
-	if err != nil || best == "" {
-		t.Fatalf("no blob in the registry: %v", err)
+	if err != nil || len(all) < n {
+		t.Fatalf("fewer than %d blobs in the registry (%v)", n, err)
 	}
-	return best
+	slices.SortFunc(all, func(a, b blob) int { return int(b.size - a.size) })
+	var out []string
+	for _, b := range all[:n] {
+		out = append(out, b.path)
+	}
+	return out
 }
 
 // TestBenchRegistryCache is `make bench`'s registry cache line: runner B

@@ -33,3 +33,22 @@ func newVersionCmd(g *globals) *cobra.Command {
 		},
 	}
 }
+
+// revision is the VCS revision the binary was built from, with "+dirty"
+// for a modified tree; empty when the build did not record it.
+func revision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	rev, dirty := "", ""
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "+dirty"
+		}
+	}
+	return rev + dirty
+}

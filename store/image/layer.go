@@ -110,7 +110,7 @@ func (l *layer) reader(ctx context.Context) (io.ReadCloser, error) {
 // previous build made. The stream is deterministic: no file name, no
 // modification time, one fixed level, one goroutine.
 func gzipLayer(ctx context.Context, s blobStore, l *layer, level int) (blobRef, error) {
-	key := fmt.Sprintf("gzip-%d:%s", level, l.diffID)
+	key := gzipKey(level, l.diffID)
 	if b, ok := s.lookup(key); ok {
 		return b, nil
 	}

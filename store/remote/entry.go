@@ -47,44 +47,75 @@ func PackageTag(sum string) (string, error) {
 	return "pkg-" + sum, nil
 }
 
+// GzipTag is the tag of the gzip-compressed form (at level, as image
+// exports write it) of the uncompressed layer diffID (a hex SHA256).
+func GzipTag(level int, diffID string) (string, error) {
+	if !hex64.MatchString(diffID) || level < 0 || level > 9 {
+		return "", fmt.Errorf("registry cache: gzip entry for %q at level %d: want a hex SHA256 and a level 0-9", diffID, level)
+	}
+	return fmt.Sprintf("gzip%d-%s", level, diffID), nil
+}
+
 // Pull finds the entry tagged tag and opens its blob. The blob is larger
 // than maxSize is refused. The reader is not verified: the caller puts it
 // into the store with e.Digest as the expected digest (and, for packages,
 // compares e.Digest with the hash it trusts first).
 func (c *Cache) Pull(ctx context.Context, tag string, maxSize int64) (Entry, io.ReadCloser, error) {
-	desc, err := c.repo.Resolve(ctx, tag)
+	l, err := c.resolve(ctx, tag, maxSize)
 	if err != nil {
-		if errors.Is(err, errdef.ErrNotFound) {
-			return Entry{}, nil, fmt.Errorf("%s:%s: %w", c.ref, tag, ErrNotFound)
-		}
-		return Entry{}, nil, fmt.Errorf("registry cache %s:%s: %w", c.ref, tag, err)
-	}
-	if desc.Size > maxManifest || desc.MediaType != ocispec.MediaTypeImageManifest {
-		return Entry{}, nil, fmt.Errorf("registry cache %s:%s: not a cache manifest (%s, %d bytes)", c.ref, tag, desc.MediaType, desc.Size)
-	}
-	raw, err := content.FetchAll(ctx, c.repo.Manifests(), desc) // checks the digest
-	if err != nil {
-		return Entry{}, nil, fmt.Errorf("registry cache %s:%s: manifest: %w", c.ref, tag, err)
-	}
-	var m ocispec.Manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return Entry{}, nil, fmt.Errorf("registry cache %s:%s: manifest: %w", c.ref, tag, err)
-	}
-	if m.ArtifactType != ArtifactType || len(m.Layers) != 1 {
-		return Entry{}, nil, fmt.Errorf("registry cache %s:%s: not a rootfsd cache manifest", c.ref, tag)
-	}
-	l := m.Layers[0]
-	if err := l.Digest.Validate(); err != nil || l.Digest.Algorithm() != digest.SHA256 {
-		return Entry{}, nil, fmt.Errorf("registry cache %s:%s: layer digest %q: not sha256", c.ref, tag, l.Digest)
-	}
-	if l.Size < 0 || l.Size > maxSize {
-		return Entry{}, nil, fmt.Errorf("registry cache %s:%s: blob of %d bytes over the limit of %d", c.ref, tag, l.Size, maxSize)
+		return Entry{}, nil, err
 	}
 	rc, err := c.repo.Blobs().Fetch(ctx, l)
 	if err != nil {
 		return Entry{}, nil, fmt.Errorf("registry cache %s:%s: blob %s: %w", c.ref, tag, l.Digest, err)
 	}
 	return Entry{Digest: l.Digest.String(), Size: l.Size, MediaType: l.MediaType}, rc, nil
+}
+
+// Resolve finds the entry tagged tag without fetching its blob: what the
+// registry says the blob is (digest, size, type), under the same checks
+// as Pull.
+func (c *Cache) Resolve(ctx context.Context, tag string, maxSize int64) (Entry, error) {
+	l, err := c.resolve(ctx, tag, maxSize)
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Digest: l.Digest.String(), Size: l.Size, MediaType: l.MediaType}, nil
+}
+
+// resolve reads and checks the cache manifest tagged tag and returns the
+// descriptor of its one blob.
+func (c *Cache) resolve(ctx context.Context, tag string, maxSize int64) (ocispec.Descriptor, error) {
+	var none ocispec.Descriptor
+	desc, err := c.repo.Resolve(ctx, tag)
+	if err != nil {
+		if errors.Is(err, errdef.ErrNotFound) {
+			return none, fmt.Errorf("%s:%s: %w", c.ref, tag, ErrNotFound)
+		}
+		return none, fmt.Errorf("registry cache %s:%s: %w", c.ref, tag, err)
+	}
+	if desc.Size > maxManifest || desc.MediaType != ocispec.MediaTypeImageManifest {
+		return none, fmt.Errorf("registry cache %s:%s: not a cache manifest (%s, %d bytes)", c.ref, tag, desc.MediaType, desc.Size)
+	}
+	raw, err := content.FetchAll(ctx, c.repo.Manifests(), desc) // checks the digest
+	if err != nil {
+		return none, fmt.Errorf("registry cache %s:%s: manifest: %w", c.ref, tag, err)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return none, fmt.Errorf("registry cache %s:%s: manifest: %w", c.ref, tag, err)
+	}
+	if m.ArtifactType != ArtifactType || len(m.Layers) != 1 {
+		return none, fmt.Errorf("registry cache %s:%s: not a rootfsd cache manifest", c.ref, tag)
+	}
+	l := m.Layers[0]
+	if err := l.Digest.Validate(); err != nil || l.Digest.Algorithm() != digest.SHA256 {
+		return none, fmt.Errorf("registry cache %s:%s: layer digest %q: not sha256", c.ref, tag, l.Digest)
+	}
+	if l.Size < 0 || l.Size > maxSize {
+		return none, fmt.Errorf("registry cache %s:%s: blob of %d bytes over the limit of %d", c.ref, tag, l.Size, maxSize)
+	}
+	return l, nil
 }
 
 // Has reports whether the registry has an entry tagged tag.

@@ -162,3 +162,18 @@ func TestPullTimeout(t *testing.T) {
 		t.Errorf("timeout took %v", d)
 	}
 }
+
+func TestGzipTag(t *testing.T) {
+	d := strings.Repeat("ab", 32)
+	if tag, err := remote.GzipTag(6, d); err != nil || tag != "gzip6-"+d {
+		t.Errorf("remote.GzipTag(6) = %q, %v", tag, err)
+	}
+	for _, bad := range []struct {
+		level int
+		d     string
+	}{{6, "xyz"}, {10, d}, {-1, d}, {6, strings.ToUpper(d)}} {
+		if _, err := remote.GzipTag(bad.level, bad.d); err == nil {
+			t.Errorf("remote.GzipTag(%d, %q) accepted", bad.level, bad.d)
+		}
+	}
+}

@@ -63,6 +63,9 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter)
 	if err == nil && st.Has(layer.Digest) {
 		res.Cached = true
 		rep.Report(repo.Event{Kind: repo.EventLayer, Message: "layer " + layer.Digest[:12] + " from cache", Cached: true})
+	} else if rec, ok := e.pullCompressedLayer(ctx, st, rc.from, key, lock.Distro, outs, rep, res); ok {
+		// Only the image's gzip layer: no tar, no compression.
+		layer, res.Cached = rec, true
 	} else if rec, ok := e.pullLayer(ctx, st, rc.from, key, lock.Distro, rep, res); ok {
 		// Keyed by the lock's digest: the lock is the trust anchor.
 		layer, res.Cached = rec, true
@@ -79,7 +82,9 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter)
 		}
 		res.Warnings = append(res.Warnings, warnings...)
 	}
-	e.pushLayer(ctx, st, rc.to, layer, rep, res)
+	if st.Has(layer.Digest) {
+		e.pushLayer(ctx, st, rc.to, layer, rep, res)
+	}
 	res.LayerDigest, res.LayerSize = layer.Digest, layer.Size
 	for _, o := range outs {
 		if err := e.writeOutput(ctx, st, o, layer, lock, req, epoch, res, rep); err != nil {
@@ -87,6 +92,7 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter)
 		}
 		res.Outputs = append(res.Outputs, o.String())
 	}
+	e.pushCompressedLayer(ctx, st, rc.to, layer, rep, res) // remote_gzip.go
 	_ = st.Flush(ctx)
 	rep.Report(repo.Event{Kind: repo.EventDone, Message: fmt.Sprintf("%d packages, layer %s", len(lock.Packages), humanSize(layer.Size))})
 	return res, nil

@@ -44,7 +44,8 @@ func (e *Engine) newImage(ctx context.Context, st *store.Store, layer store.Laye
 	if len(cfg.Cmd) == 0 && len(cfg.Entrypoint) == 0 {
 		cfg.Cmd = defaultCmd(l)
 	}
-	lay := image.Layer{Path: st.Path(layer.Digest), DiffID: layer.Digest, Size: layer.Size, Comment: l.Distro + " lock " + l.Digest()[:12]}
+	lay := layerSource(st, layer) // remote_gzip.go
+	lay.Comment = l.Distro + " lock " + l.Digest()[:12]
 	return image.New(ctx, []image.Layer{lay}, cfg, image.Options{Cache: st})
 }
 
