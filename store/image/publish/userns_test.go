@@ -2,6 +2,7 @@ package publish
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -28,5 +29,18 @@ func TestCountRanges(t *testing.T) {
 		if err := ReexecInUserNamespace(); err != nil {
 			t.Errorf("ReexecInUserNamespace as root: %v", err)
 		}
+	}
+}
+
+// TestProbeUserNamespace: where unshare(1) can create a user namespace, so
+// can the probe (a copy of the test binary that InitReexec ends at once).
+// The probe under a seccomp filter that forbids them is tested by
+// cmd/rootfsd's TestBuildWithoutUserNamespaces.
+func TestProbeUserNamespace(t *testing.T) {
+	if out, err := exec.Command("unshare", "--user", "true").CombinedOutput(); err != nil {
+		t.Skipf("SKIP: unshare --user true fails here (%v %s): nothing to compare the probe with", err, out)
+	}
+	if err := probeUserNamespace(); err != nil {
+		t.Errorf("probe: %v", err)
 	}
 }
