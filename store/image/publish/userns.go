@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -94,10 +95,39 @@ func CheckRootless() error {
 	if len(missing) == 0 {
 		return nil
 	}
+	uids, gids := freeRange("/etc/subuid"), freeRange("/etc/subgid")
 	return fmt.Errorf("publish: containers-storage as %s (uid %s): %s: %w; as root run "+
-		"`usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s`, "+
-		"or write the image with --output oci-archive:FILE or docker-archive:FILE, which need no user namespace",
-		u.Username, u.Uid, strings.Join(missing, "; "), ErrNoSubIDs, u.Username)
+		"`usermod --add-subuids %d-%d --add-subgids %d-%d %s` (ranges no other user has), "+
+		"or write the image with --output oci-archive:FILE, oci:DIR or docker-archive:FILE, which need no user namespace",
+		u.Username, u.Uid, strings.Join(missing, "; "), ErrNoSubIDs,
+		uids, uids+subIDCount-1, gids, gids+subIDCount-1, u.Username)
+}
+
+// subIDCount is the size of the range CheckRootless suggests, useradd's
+// default: enough for the ids images use (nobody is 65534).
+const subIDCount = 65536
+
+// freeRange returns where a new range of a subordinate id file can start
+// without overlapping another user's: after the highest one, and not below
+// 100000, where useradd starts.
+func freeRange(path string) uint64 {
+	next := uint64(100000)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return next
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(strings.TrimSpace(line), ":")
+		if len(f) != 3 {
+			continue
+		}
+		start, err1 := strconv.ParseUint(f[1], 10, 32)
+		count, err2 := strconv.ParseUint(f[2], 10, 32)
+		if err1 == nil && err2 == nil && start+count > next {
+			next = start + count
+		}
+	}
+	return next
 }
 
 // countRanges counts the lines of a subordinate id file for a user, given
