@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -37,7 +38,7 @@ func TestBuildWithoutUserNamespaces(t *testing.T) {
 	copyFile(t, os.Args[0], bin, 0o755)
 	suffix := strconv.Itoa(os.Getpid() % 100000)
 	withIDs := addUser(t, "rfsd-nu-"+suffix)
-	if n := subIDRanges(withIDs); n == 0 {
+	if _, n := subIDRange(t, withIDs); n == 0 {
 		t.Fatalf("useradd gave %s no range in /etc/subuid: the filter would not be what stops --tag", withIDs.Username)
 	}
 	withoutIDs := addUser(t, "rfsd-ns-"+suffix, "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0")
@@ -113,6 +114,33 @@ func TestBuildWithoutUserNamespaces(t *testing.T) {
 		t.Errorf("--tag without subordinate ids: exit %d, want 1 and an error with %q:\n%s", code, missing, stderr)
 	}
 	t.Logf("--tag without subordinate ids: %s", strings.TrimSpace(stderr))
+	// The range it suggests is nobody's yet: not the other user's.
+	var from, to uint64
+	if i := strings.Index(stderr, "--add-subuids "); i < 0 {
+		t.Error("no subordinate uid range suggested")
+	} else if _, err := fmt.Sscanf(stderr[i:], "--add-subuids %d-%d", &from, &to); err != nil {
+		t.Errorf("suggested range: %v", err)
+	} else if start, count := subIDRange(t, withIDs); from < start+count && to >= start {
+		t.Errorf("suggested range %d-%d overlaps %s's %d:%d", from, to, withIDs.Username, start, count)
+	}
+	// Following the advice makes --tag work (userdel removes the ranges).
+	_, quoted, _ := strings.Cut(stderr, "`usermod ")
+	cmdline, _, ok := strings.Cut(quoted, "`")
+	if !ok || !strings.HasPrefix(cmdline, fmt.Sprintf("--add-subuids %d-%d --add-subgids ", from, to)) ||
+		!strings.HasSuffix(cmdline, " "+withoutIDs.Username) {
+		t.Fatalf("no usermod command for %s in the error:\n%s", withoutIDs.Username, stderr)
+	}
+	if _, err := exec.LookPath("newuidmap"); err != nil {
+		t.Skip("SKIP: newuidmap is not installed (uidmap): --tag after usermod was not tried")
+	}
+	advice := append([]string{"usermod"}, strings.Fields(cmdline)...)
+	if out, err := exec.Command(advice[0], advice[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(advice, " "), err, out)
+	}
+	stdout, stderr, code := asUser(t, withoutIDs, false, bin, "build", "--lock", alpineLock, "--tag", "localhost/nouserns:test")
+	if code != 0 || !strings.Contains(stdout, "wrote containers-storage:localhost/nouserns:test") {
+		t.Errorf("--tag after %s: exit %d\n%s%s", strings.Join(advice, " "), code, stdout, stderr)
+	}
 }
 
 // lacking returns the words text does not contain.
@@ -126,13 +154,21 @@ func lacking(text string, words ...string) []string {
 	return missing
 }
 
-// subIDRanges counts u's lines in /etc/subuid.
-func subIDRanges(u *user.User) int {
+// subIDRange returns u's first range in /etc/subuid; count 0 for none.
+func subIDRange(t *testing.T, u *user.User) (start, count uint64) {
 	data, err := os.ReadFile("/etc/subuid")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	return strings.Count("\n"+string(data), "\n"+u.Username+":")
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, u.Username+":"); ok {
+			if _, err := fmt.Sscanf(rest, "%d:%d", &start, &count); err != nil {
+				t.Fatalf("/etc/subuid: %q: %v", line, err)
+			}
+			return start, count
+		}
+	}
+	return 0, 0
 }
 
 // digestsOf reads a `--format json` build result and the archive it wrote.
