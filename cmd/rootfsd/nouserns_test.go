@@ -29,7 +29,7 @@ type imageDigests struct {
 // still exports an image with --output oci-archive:FILE, from an Alpine and
 // a Debian repository, with the manifest digest root gets for the same
 // lock, and skopeo and podman (as root, in a private storage) report the
-// same. --tag, which needs a user namespace, fails saying so and naming the
+// same; tar:, oci: and docker-archive: work too. --tag, which needs a user namespace, fails saying so and naming the
 // exports that need none; so does --tag for a user without subordinate ids.
 func TestBuildWithoutUserNamespaces(t *testing.T) {
 	needUserTools(t)
@@ -94,6 +94,27 @@ func TestBuildWithoutUserNamespaces(t *testing.T) {
 			t.Logf("%s without user namespaces: manifest %s, image %s", withIDs.Username, got.Manifest, got.ImageID)
 			checkWithSkopeo(t, userTar, want)
 			checkWithPodman(t, userTar, want)
+
+			// The other exports need no user namespace either.
+			home := withIDs.HomeDir
+			outs := []string{"tar:" + filepath.Join(home, tc.name+"-rootfs.tar"), "oci:" + filepath.Join(home, tc.name+"-oci"),
+				"docker-archive:" + filepath.Join(home, tc.name+"-docker.tar")}
+			args := slices.Concat(tc.global, []string{"build", "--lock", lock})
+			for _, o := range outs {
+				args = append(args, "--output", o)
+			}
+			stdout, stderr, code = asUser(t, withIDs, true, bin, args...)
+			if code != 0 {
+				t.Fatalf("build %v as %s without user namespaces: exit %d\n%s", outs, withIDs.Username, code, stderr)
+			}
+			for _, o := range outs {
+				if !strings.Contains(stdout, "wrote "+o+"\n") {
+					t.Errorf("%s not written:\n%s", o, stdout)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(home, tc.name+"-oci", "index.json")); err != nil {
+				t.Errorf("oci layout: %v", err)
+			}
 		})
 	}
 	if alpineLock == "" {
