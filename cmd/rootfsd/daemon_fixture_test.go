@@ -24,6 +24,13 @@ import (
 // so that tests can start a daemon they can kill -9 or run a client as
 // another user, without building the command first.
 func TestMain(m *testing.M) {
+	// The tests without user namespaces: seccomp_test.go.
+	if os.Getenv(denyUsernsEnv) == "1" {
+		os.Exit(execWithoutUserns(os.Args[1:]))
+	}
+	if os.Getenv(cloneProbeEnv) == "1" {
+		os.Exit(cloneNewUser())
+	}
 	// The containers-storage commit re-executes the binary (here: the test
 	// binary) for its helpers, as main does.
 	if publish.InitReexec() {

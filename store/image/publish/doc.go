@@ -12,8 +12,10 @@
 // user namespace that maps the subordinate ids of /etc/subuid and
 // /etc/subgid through newuidmap/newgidmap, as podman and buildah do:
 // ReexecInUserNamespace re-executes the program there and must be called
-// at the start of main (with InitReexec before it), and CheckRootless
-// explains what is missing when that cannot work. The location, driver
+// at the start of main (with InitReexec before it); it first makes sure
+// the process may create a user namespace at all (a seccomp profile or a
+// sysctl can forbid it: ErrNoUserNamespace), and CheckRootless explains
+// what else is missing when that cannot work. The location, driver
 // and options of the storage come from containers' own storage.conf files
 // and defaults, so the image appears in `podman images`. Building this
 // package needs the build tags containers_image_openpgp and

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -28,5 +29,43 @@ func TestCountRanges(t *testing.T) {
 		if err := ReexecInUserNamespace(); err != nil {
 			t.Errorf("ReexecInUserNamespace as root: %v", err)
 		}
+	}
+}
+
+func TestFreeRange(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		text string
+		want uint64
+	}{
+		"empty":      {"", 100000},
+		"one":        {"alice:100000:65536\n", 165536},
+		"highest":    {"alice:231072:65536\nbob:100000:65536\n", 296608},
+		"low":        {"svc:1000:10\n", 100000},
+		"bad lines":  {"alice:100000:65536\nmallory:x:1\neve:900000\n# c:1:2:3\n", 165536},
+		"by uid":     {"1001:165536:65536\n", 231072},
+		"whitespace": {"  alice:100000:10  \n", 100010},
+	} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(tc.text), 0o644)
+		if got := freeRange(path); got != tc.want {
+			t.Errorf("%s: freeRange = %d, want %d", name, got, tc.want)
+		}
+	}
+	if got := freeRange(filepath.Join(dir, "missing")); got != 100000 {
+		t.Errorf("missing file: freeRange = %d, want 100000", got)
+	}
+}
+
+// TestProbeUserNamespace: where unshare(1) can create a user namespace, so
+// can the probe (a copy of the test binary that InitReexec ends at once).
+// The probe under a seccomp filter that forbids them is tested by
+// cmd/rootfsd's TestBuildWithoutUserNamespaces.
+func TestProbeUserNamespace(t *testing.T) {
+	if out, err := exec.Command("unshare", "--user", "true").CombinedOutput(); err != nil {
+		t.Skipf("SKIP: unshare --user true fails here (%v %s): nothing to compare the probe with", err, out)
+	}
+	if err := probeUserNamespace(); err != nil {
+		t.Errorf("probe: %v", err)
 	}
 }
