@@ -55,7 +55,7 @@ func decompress(ctx context.Context, member, ext string, r io.Reader, lim sizeLi
 		}
 	case ".zst":
 		var z *zstd.Decoder
-		z, err = zstd.NewReader(in, zstd.WithDecoderMaxWindow(maxWindow))
+		z, err = zstd.NewReader(in, zstd.WithDecoderMaxWindow(maxWindow), zstd.WithDecoderConcurrency(1))
 		if err == nil {
 			dec = z.IOReadCloser()
 		}
