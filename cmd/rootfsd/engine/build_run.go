@@ -22,7 +22,7 @@ import (
 
 // layerFormat versions everything that decides a layer's bytes besides the
 // lock: bump it when assembling or tar writing changes.
-const layerFormat = "rootfsd-layer-v1"
+const layerFormat = "rootfsd-layer-v2" // v2: SBOMs in var/lib/rootfsd
 
 // parallelDownloads bounds concurrent package downloads of one build.
 const parallelDownloads = 8
@@ -219,6 +219,9 @@ func (e *Engine) buildLayer(ctx context.Context, d *repo.Distro, l *repo.Lock, r
 		if err := req.Overlay.Apply(tree, overlay.Options{Epoch: epoch}); err != nil {
 			return store.LayerRecord{}, err
 		}
+	}
+	if err := addSBOMs(tree, l, epoch); err != nil { // sbom_tree.go
+		return store.LayerRecord{}, err
 	}
 	// Stream the tar into the store, hashing it on the way.
 	pr, pw := io.Pipe()
