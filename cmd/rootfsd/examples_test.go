@@ -37,15 +37,21 @@ var examples = map[string]example{
 	"alpine-base.yaml": {
 		args: func(u string) []string { return []string{"--repository", u + "/v3.19.1-iso/apks"} },
 		check: func(t *testing.T, b *exampleBuild) {
-			// The minirootfs world resolves to the minirootfs's 15 packages.
+			// The minirootfs world resolves to the minirootfs's 15
+			// packages; alpine-release adds the release files.
 			b.wantPackages(t, "alpine-baselayout", "alpine-baselayout-data", "alpine-keys", "apk-tools", "busybox",
 				"busybox-binsh", "ca-certificates-bundle", "libc-utils", "libcrypto3", "libssl3", "musl", "musl-utils",
-				"scanelf", "ssl_client", "zlib")
-			if len(b.lock.Packages) != 15 {
-				t.Errorf("%d packages, want the minirootfs's 15", len(b.lock.Packages))
+				"scanelf", "ssl_client", "zlib", "alpine-release")
+			if len(b.lock.Packages) != 16 {
+				t.Errorf("%d packages, want the minirootfs's 15 and alpine-release", len(b.lock.Packages))
 			}
 			b.wantFile(t, "bin/busybox", 0o755, "")
-			b.wantFile(t, "etc/apk/world", 0o644, "alpine-baselayout\nalpine-keys\napk-tools\nbusybox\nlibc-utils\n")
+			b.wantFile(t, "etc/alpine-release", 0o644, "3.19.1\n")
+			if osr := string(b.files["etc/os-release"].data); !strings.Contains(osr, "ID=alpine\n") || !strings.Contains(osr, "VERSION_ID=3.19.1\n") {
+				t.Errorf("/etc/os-release:\n%s", osr)
+			}
+			b.wantFile(t, "etc/apk/world", 0o644, "alpine-baselayout\nalpine-keys\nalpine-release\napk-tools\nbusybox\nlibc-utils\n")
+			b.wantFile(t, "lib/apk/db/installed", 0o644, "")
 			b.wantConfig(t, "", nil, []string{"/bin/sh"}, "")
 		},
 	},
@@ -57,6 +63,7 @@ var examples = map[string]example{
 			b.wantDir(t, "home/jq", 0o755, 10001)
 			b.wantDir(t, "tmp", 0o1777, 0)
 			b.wantFile(t, "usr/bin/jq", 0o755, "")
+			b.wantFile(t, "lib/apk/db/installed", 0o644, "")
 			b.wantConfig(t, "jq", []string{"/usr/bin/jq"}, []string{"."}, "")
 		},
 	},
