@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rootfsd/rootfsd/apk"
 	"github.com/rootfsd/rootfsd/repo"
 	"github.com/rootfsd/rootfsd/repo/fstree"
+	"github.com/rootfsd/rootfsd/repo/overlay"
 )
 
 // apkBackend configures the Alpine backend: the mirror (when set) is
@@ -64,5 +66,28 @@ func (e *Engine) assembleAPK(ctx context.Context, t *fstree.Tree, l *repo.Lock, 
 	if err != nil {
 		return nil, err
 	}
+	if err := addAPKUsers(t, req.Users, epoch); err != nil {
+		return nil, err
+	}
 	return res.Warnings, nil
+}
+
+// addAPKUsers adds the NAME[:UID] accounts (--add-user, --user, a spec's
+// accounts with only a name and uid), which the Debian installer adds
+// itself: a group of the same name, home /home/NAME, shell /bin/sh.
+func addAPKUsers(t *fstree.Tree, users []string, epoch time.Time) error {
+	ov := &overlay.Overlay{}
+	for _, u := range users {
+		name, id, hasID := strings.Cut(u, ":")
+		uid := -1
+		if hasID {
+			n, err := strconv.Atoi(id)
+			if err != nil || n < 0 || n >= 1<<31-1 {
+				return fmt.Errorf("--user %q: the uid must be a number from 0 to 2147483646", u)
+			}
+			uid = n
+		}
+		ov.Users = append(ov.Users, overlay.User{Name: name, UID: uid})
+	}
+	return ov.Apply(t, overlay.Options{Epoch: epoch})
 }

@@ -167,6 +167,15 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 		{"bad user name", "distro: debian:12\naccounts:\n  users:\n    - name: App\n", `rootfs.yaml:4: accounts.users[0]: "App": user names are distinct`},
 		{"symlink without target", "distro: debian:12\npaths:\n  - {path: /x, type: symlink}\n", "rootfs.yaml:3: paths[0]: a symlink needs a target"},
 		{"layering", "distro: debian:12\nlayering: per-package\n", `rootfs.yaml:2: layering: "per-package": only single`},
+		{"layering typo", "distro: debian:12\nlayering: signle\n", `rootfs.yaml:2: layering: "signle": only single (one layer holding everything) is supported; did you mean "single"?`},
+		{"variant typo", "distro: debian:12\nvariant: minbsae\n", `rootfs.yaml:2: variant: unknown variant "minbsae": use one of base, custom, essential, minbase, apt; did you mean "minbase"?`},
+		{"trim typo", "distro: debian:12\ntrim: doc\n", `rootfs.yaml:2: trim: "doc": use none, docs or minimal; did you mean "docs"?`},
+		{"check typo", "distro: debian:12\ncheck: eror\n", `rootfs.yaml:2: check: "eror": use warn, error or off; did you mean "error"?`},
+		{"path type prefix", "distro: debian:12\npaths:\n  - {path: /x, type: dir}\n", `rootfs.yaml:3: paths[0].type: "dir": use directory or symlink (or leave it out to change an existing path); did you mean "directory"?`},
+		{"output kind typo", "distro: debian:12\noutputs: [\"oci-archve:x.tar\"]\n", `e.g. oci-archive:image.tar; did you mean "oci-archive:x.tar"?`},
+		{"distro typo", "distro: debain:12\n", `rootfs.yaml:1: distro: unknown distro "debain:12": use one of`},
+		{"distro typo suggestion", "distro: debain:12\n", `(or a codename such as bookworm or noble); did you mean "debian:12"?`},
+		{"codename typo", "distro: bokworm\n", `did you mean "bookworm"?`},
 		{"two documents", "distro: debian:12\n---\ndistro: debian:13\n", "rootfs.yaml:2: a spec is one YAML document"},
 		{"syntax", "distro: debian:12\npackages: [curl\n", "rootfs.yaml:"},
 		{"duplicate key", "distro: debian:12\ndistro: debian:13\n", `rootfs.yaml:2: mapping key "distro" already defined at line 1`},
@@ -184,6 +193,23 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 				t.Errorf("error:\n  %s\nwant it to contain:\n  %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// A value far from every valid one gets the list, not a wrong guess.
+func TestNoSuggestionWhenFar(t *testing.T) {
+	dir := specDir(t)
+	for _, text := range []string{
+		"distro: debian:12\ntrim: all\n",
+		"distro: debian:12\nvariant: tiny\n",
+		"distro: debian:12\nlayering: per-package\n",
+		"distro: debian:12\noutputs: [\"image.tar\"]\n",
+		"distro: fedora:40\n",
+	} {
+		_, err := parse(t, dir, text)
+		if err == nil || strings.Contains(err.Error(), "did you mean") {
+			t.Errorf("%q: %v", text, err)
+		}
 	}
 }
 

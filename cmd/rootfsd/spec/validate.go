@@ -50,7 +50,7 @@ func (s *Spec) validate() error {
 	}
 	d, err := repo.LookupDistro(s.Distro)
 	if err != nil {
-		return s.errorf("distro", "%v", err)
+		return s.errorf("distro", "%v%s", err, suggestion(s.Distro, distroNames()))
 	}
 	seen := map[string]bool{}
 	for i, a := range s.Architectures {
@@ -60,7 +60,7 @@ func (s *Spec) validate() error {
 		seen[a] = true
 	}
 	if _, err := repo.ParseVariant(s.Variant); err != nil {
-		return s.errorf("variant", "%v", err)
+		return s.errorf("variant", "%v%s", err, suggestion(s.Variant, variantNames()))
 	}
 	if v, _ := repo.ParseVariant(s.Variant); v == repo.VariantCustom && len(s.Packages) == 0 {
 		return s.errorf("variant", "variant custom installs exactly the closure of packages: list some under packages")
@@ -68,17 +68,17 @@ func (s *Spec) validate() error {
 	switch s.Trim {
 	case "", "none", "docs", "minimal":
 	default:
-		return s.errorf("trim", "%q: use none, docs or minimal", s.Trim)
+		return s.errorf("trim", "%q: use none, docs or minimal%s", s.Trim, suggestion(s.Trim, []string{"none", "docs", "minimal"}))
 	}
 	switch s.Layering {
 	case "", "single":
 	default:
-		return s.errorf("layering", "%q: only single (one layer holding everything) is supported", s.Layering)
+		return s.errorf("layering", "%q: only single (one layer holding everything) is supported%s", s.Layering, suggestion(s.Layering, []string{"single"}))
 	}
 	switch s.Check {
 	case "", "warn", "error", "off":
 	default:
-		return s.errorf("check", "%q: use warn, error or off", s.Check)
+		return s.errorf("check", "%q: use warn, error or off%s", s.Check, suggestion(s.Check, []string{"warn", "error", "off"}))
 	}
 	for i, p := range s.Packages {
 		if !validPackageName(p.Name) {
@@ -216,7 +216,7 @@ func (s *Spec) validatePaths() error {
 				return s.errorf(at, "a symlink needs a target")
 			}
 		default:
-			return s.errorf(at+".type", "%q: use directory or symlink (or leave it out to change an existing path)", p.Type)
+			return s.errorf(at+".type", "%q: use directory or symlink (or leave it out to change an existing path)%s", p.Type, suggestion(p.Type, []string{"directory", "symlink"}))
 		}
 		if p.Type == "" && !p.Mode.Set && p.Owner == "" {
 			return s.errorf(at, "give a type (directory, symlink), a mode or an owner")
@@ -254,7 +254,7 @@ func (s *Spec) validateOutputs() error {
 			known = known || k == kind
 		}
 		if !ok || dest == "" || !known {
-			return s.errorf(at, "%q: expected KIND:DEST with KIND one of %s, e.g. oci-archive:image.tar", o, strings.Join(outputKinds, ", "))
+			return s.errorf(at, "%q: expected KIND:DEST with KIND one of %s, e.g. oci-archive:image.tar%s", o, strings.Join(outputKinds, ", "), outputSuggestion(o))
 		}
 		if multi && !strings.Contains(o, "{arch}") {
 			return s.errorf(at, "%q: with several architectures each output needs {arch} in its name", o)
