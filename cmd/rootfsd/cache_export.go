@@ -29,7 +29,7 @@ type remoteFlags struct {
 func (g *globals) addRemoteFlags(pf *pflag.FlagSet) {
 	pf.StringVar(&g.remote.from, "cache-from", os.Getenv("ROOTFSD_CACHE_FROM"), "registry cache to pull layers and packages from on a miss: oci://HOST/REPO (env ROOTFSD_CACHE_FROM)")
 	pf.StringVar(&g.remote.to, "cache-to", os.Getenv("ROOTFSD_CACHE_TO"), "registry cache to push layers and packages to after a build: oci://HOST/REPO (env ROOTFSD_CACHE_TO)")
-	pf.BoolVar(&g.remote.plainHTTP, "plain-http", false, "speak plain HTTP to the registry cache (loopback addresses only)")
+	pf.BoolVar(&g.remote.plainHTTP, "plain-http", false, "speak plain HTTP to the registry cache and to a docker:// push destination (loopback addresses only)")
 	pf.StringArrayVar(&g.remote.caFiles, "registry-ca", nil, "extra CA certificate (PEM) for the registry cache's TLS; repeatable")
 	pf.DurationVar(&g.remote.timeout, "cache-timeout", 30*time.Second, "bound on each registry cache request; past it the build falls back to the mirror")
 }

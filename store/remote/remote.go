@@ -100,6 +100,10 @@ func New(ref string, opt Options) (*Cache, error) {
 // String is the cache's reference.
 func (c *Cache) String() string { return c.ref }
 
+// IsLoopback says whether hostport ("127.0.0.1:5000", "localhost",
+// "[::1]:5000") names this machine: where plain HTTP is allowed.
+func IsLoopback(hostport string) bool { return isLoopback(hostport) }
+
 func isLoopback(hostport string) bool {
 	h := hostport
 	if hh, _, err := net.SplitHostPort(hostport); err == nil {

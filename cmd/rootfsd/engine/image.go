@@ -13,6 +13,7 @@ import (
 	"github.com/rootfsd/rootfsd/store"
 	"github.com/rootfsd/rootfsd/store/image"
 	"github.com/rootfsd/rootfsd/store/image/publish"
+	"github.com/rootfsd/rootfsd/store/remote"
 )
 
 // newImage describes the layer as an image with the request's config.
@@ -121,7 +122,10 @@ func (e *Engine) writeImage(ctx context.Context, st *store.Store, o output, laye
 		}
 		return e.writeSBOMs(l, epoch, o.dest, res)
 	case "docker":
-		digest, err := publish.Push(ctx, img, "docker://"+o.dest, publish.PushOptions{Insecure: e.cfg.InsecureRegistry, Report: rep})
+		// --plain-http covers pushes too, to loopback registries only.
+		host, _, _ := strings.Cut(o.dest, "/")
+		insecure := e.cfg.InsecureRegistry || e.cfg.PlainHTTP && remote.IsLoopback(host)
+		digest, err := publish.Push(ctx, img, "docker://"+o.dest, publish.PushOptions{Insecure: insecure, Report: rep})
 		if err != nil {
 			return err
 		}
