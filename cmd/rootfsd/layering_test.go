@@ -133,7 +133,7 @@ func readOCILayout(t *testing.T, dir string) ociLayout {
 		t.Fatalf("%s: no manifest", dir)
 	}
 	var m struct {
-		Config struct{ Digest string } `json:"config"`
+		Config struct{ Digest string }   `json:"config"`
 		Layers []struct{ Digest string } `json:"layers"`
 	}
 	readJSONFile(t, blobPath(dir, index.Manifests[0].Digest), &m)
@@ -181,12 +181,12 @@ func (o ociLayout) layerTars(t *testing.T) [][]byte {
 
 // flatEntry is what a flattened image says about one path.
 type flatEntry struct {
-	Type           byte
-	Mode           int64
-	UID, GID       int
-	MTime          int64
-	Link, Content  string
-	Xattrs         map[string]string
+	Type          byte
+	Mode          int64
+	UID, GID      int
+	MTime         int64
+	Link, Content string
+	Xattrs        map[string]string
 }
 
 // flattenTars applies layer tars bottom first, a later entry replacing an
