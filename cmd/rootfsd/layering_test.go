@@ -327,4 +327,22 @@ func TestLayeringGroupsDeb(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "3 layers from cache") {
 		t.Errorf("rebuild: exit %d, the split was not reused:\n%s", code, stderr)
 	}
+
+	// A spec file's layering: groups, and --layering single overriding it.
+	spec := filepath.Join(dir, "rootfs.yaml")
+	text := "distro: debian:12\nvariant: custom\npackages: [hello]\nlayering: groups\noutputs: [\"oci:spec-img\"]\n"
+	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromSpec, _, _ := buildJSON(t, append(g, "--cache-dir", filepath.Join(dir, "c1"), "build", "-f", spec)...)
+	if diff := cmp.Diff(hello, fromSpec); diff != "" {
+		t.Errorf("spec build's layers differ from the command line's (-flags +spec):\n%s", diff)
+	}
+	single, layer, _ := buildJSON(t, append(g, "--cache-dir", filepath.Join(dir, "c1"), "build", "-f", spec, "--layering", "single")...)
+	if len(single) != 1 || single[0].Digest != layer {
+		t.Errorf("--layering single over the spec: layers %+v, want the one layer %s", single, layer)
+	}
+	if _, stderr, code := runCLI(t, append(g, "build", "--distro", "debian:12", "--pkgs", "hello", "--layering", "per-package", "--output", "oci:x")...); code != 2 || !strings.Contains(stderr, "--layering \"per-package\": use single") {
+		t.Errorf("--layering per-package: exit %d: %s", code, stderr)
+	}
 }

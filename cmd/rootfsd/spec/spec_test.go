@@ -104,6 +104,7 @@ func TestFullSpec(t *testing.T) {
 		Outputs:    []string{"oci-archive:" + filepath.Join(dir, "out/image-amd64.tar"), "docker://localhost:5000/app:amd64"},
 		Tag:        "localhost/app:latest",
 		Trim:       "minimal",
+		Layering:   "single",
 		Users:      []string{"svc:1001"},
 		Env:        []string{"TZ=UTC", "LANG=C.UTF-8"},
 		Cmd:        []string{"--port", "8080"},
@@ -166,7 +167,7 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 		{"multi-arch output", "distro: debian:12\narchitectures: [amd64, arm64]\noutputs: [\"tar:a.tar\"]\n", "rootfs.yaml:3: outputs[0]: \"tar:a.tar\": with several architectures each output needs {arch}"},
 		{"bad user name", "distro: debian:12\naccounts:\n  users:\n    - name: App\n", `rootfs.yaml:4: accounts.users[0]: "App": user names are distinct`},
 		{"symlink without target", "distro: debian:12\npaths:\n  - {path: /x, type: symlink}\n", "rootfs.yaml:3: paths[0]: a symlink needs a target"},
-		{"layering", "distro: debian:12\nlayering: per-package\n", `rootfs.yaml:2: layering: "per-package": only single`},
+		{"layering", "distro: debian:12\nlayering: per-package\n", `rootfs.yaml:2: layering: "per-package": use single (one layer holding everything) or groups`},
 		{"two documents", "distro: debian:12\n---\ndistro: debian:13\n", "rootfs.yaml:2: a spec is one YAML document"},
 		{"syntax", "distro: debian:12\npackages: [curl\n", "rootfs.yaml:"},
 		{"duplicate key", "distro: debian:12\ndistro: debian:13\n", `rootfs.yaml:2: mapping key "distro" already defined at line 1`},
@@ -184,6 +185,20 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 				t.Errorf("error:\n  %s\nwant it to contain:\n  %s", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestLayeringGroups(t *testing.T) {
+	s, err := parse(t, specDir(t), "distro: debian:12\nlayering: groups\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.BuildRequest("amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Layering != "groups" {
+		t.Errorf("build request layering %q, want groups", b.Layering)
 	}
 }
 
