@@ -131,6 +131,16 @@ func TestLayeringGroupsAlpine(t *testing.T) {
 		t.Errorf("busybox layer's history comment: %q", a.oci.comments[1])
 	}
 
+	// Through the daemon, on another cache: the same layers.
+	sock := filepath.Join(socketDir(t), "d.sock")
+	startDaemon(t, sock, filepath.Join(dir, "daemon-cache"))
+	viaDaemon, _, _ := buildJSON(t, "--socket", sock, "--daemon", "always", "build", "--distro", "alpine:3.19",
+		"--repository", srv.URL+"/v3.19.1-iso/apks", "--pkgs", "alpine-baselayout,busybox,zlib", "--layering", "groups",
+		"--output", "oci:"+filepath.Join(dir, "daemon-oci"))
+	if diff := cmp.Diff(a.layers, viaDaemon); diff != "" {
+		t.Errorf("the daemon's layers on another cache differ (-in-process +daemon):\n%s", diff)
+	}
+
 	// A push to a registry sends every layer: the engine, from the lock,
 	// with the layer and its split in the cache.
 	reg := registrytest.Start(t)
