@@ -143,6 +143,31 @@ func flatten(t *testing.T, layers ...[]byte) map[string]node {
 	return out
 }
 
+// tryFlatten is flatten without a test: ok is false when a layer does not
+// read as a tar.
+func tryFlatten(layers ...[]byte) (out map[string]node, ok bool) {
+	out = map[string]node{}
+	for _, l := range layers {
+		tr := tar.NewReader(bytes.NewReader(l))
+		for {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, false
+			}
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, false
+			}
+			n := strings.TrimSuffix(strings.TrimPrefix(hdr.Name, "./"), "/")
+			out[n] = node{Type: hdr.Typeflag, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, MTime: hdr.ModTime.Unix(), Link: hdr.Linkname, Content: string(data)}
+		}
+	}
+	return out, true
+}
+
 func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 // members lists the non-directory paths of a layer tar.

@@ -114,6 +114,12 @@ func scan(ctx context.Context, r io.Reader, db Database) (map[string]entry, []st
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		if sparse(hdr) {
+			// A sparse file reads as its full logical size: a few
+			// bytes of tar could expand without bound. rootfsd never
+			// writes one.
+			return nil, nil, nil, fmt.Errorf("layering: read layer: %s: sparse files are not supported", n)
+		}
 		if _, dup := entries[n]; dup {
 			return nil, nil, nil, fmt.Errorf("layering: read layer: %s appears twice", n)
 		}
@@ -143,6 +149,19 @@ func scan(ctx context.Context, r io.Reader, db Database) (map[string]entry, []st
 		}
 	}
 	return entries, order, files, nil
+}
+
+// sparse reports whether hdr is a GNU or PAX sparse file.
+func sparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // name is a tar name as a clean relative path ("." for the root).

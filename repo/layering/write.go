@@ -42,6 +42,9 @@ func (p *Plan) Write(ctx context.Context, r io.Reader, ws []io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if sparse(hdr) {
+			return fmt.Errorf("layering: read layer: %s: sparse files are not supported", n)
+		}
 		g := last
 		if hdr.Typeflag != tar.TypeDir {
 			var ok bool
