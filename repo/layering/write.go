@@ -117,12 +117,3 @@ func clean(hdr *tar.Header) *tar.Header {
 	}
 	return out
 }
-
-// Packages lists every package that has a layer, bottom first.
-func (p *Plan) Packages() []string {
-	var out []string
-	for _, g := range p.Groups {
-		out = append(out, g.Packages...)
-	}
-	return out
-}

@@ -44,7 +44,7 @@ func (e *Engine) newImage(ctx context.Context, st *store.Store, layers []ImageLa
 	if len(cfg.Cmd) == 0 && len(cfg.Entrypoint) == 0 {
 		cfg.Cmd = defaultCmd(l)
 	}
-	return image.New(ctx, e.imageLayerList(st, layers, l), cfg, image.Options{Cache: st}) // layers.go
+	return image.New(ctx, imageLayerList(st, layers, l), cfg, image.Options{Cache: st}) // layers.go
 }
 
 // userName is the image's User: NAME of NAME[:UID].

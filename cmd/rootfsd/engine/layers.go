@@ -159,7 +159,7 @@ func splitLayer(ctx context.Context, st *store.Store, full store.LayerRecord, d 
 
 // imageLayerList describes the layers for an image, with a history
 // comment per layer that says which packages it holds.
-func (e *Engine) imageLayerList(st *store.Store, ls []ImageLayer, l *repo.Lock) []image.Layer {
+func imageLayerList(st *store.Store, ls []ImageLayer, l *repo.Lock) []image.Layer {
 	out := make([]image.Layer, len(ls))
 	grouped := 0
 	for _, x := range ls {
