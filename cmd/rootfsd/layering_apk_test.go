@@ -180,4 +180,21 @@ func TestLayeringGroupsAlpine(t *testing.T) {
 			t.Errorf("layer %s not in the registry: %v", d, err)
 		}
 	}
+
+	// The registry cache carries the full layer; a runner that pulls it
+	// splits it into the same layers.
+	cacheRef := "oci://" + reg.Host + "/ci/rootfs"
+	if _, stderr, code := runCLI(t, "--daemon", "never", "--cache-dir", cache, "build", "--lock", a.lock,
+		"--cache-to", cacheRef, "--plain-http", "--output", "tar:"+filepath.Join(dir, "pushed.tar")); code != 0 {
+		t.Fatalf("build --cache-to: exit %d: %s", code, stderr)
+	}
+	out, stderr, code := runCLI(t, "--daemon", "never", "--cache-dir", filepath.Join(dir, "runner"), "--verbose", "--format", "json",
+		"build", "--lock", a.lock, "--cache-from", cacheRef, "--plain-http", "--layering", "groups", "--output", "oci:"+filepath.Join(dir, "runner-oci"))
+	var pulled struct{ Layers []builtLayer }
+	if code != 0 || json.Unmarshal([]byte(out), &pulled) != nil || !strings.Contains(stderr, "from "+cacheRef) {
+		t.Fatalf("build --cache-from: exit %d, layer not pulled: %s\n%s", code, out, stderr)
+	}
+	if diff := cmp.Diff(a.layers, pulled.Layers); diff != "" {
+		t.Errorf("layers split from the pulled layer differ (-built +pulled):\n%s", diff)
+	}
 }
