@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -29,11 +30,25 @@ func TestLayeringGroupsPodman(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf("[storage]\ndriver = \"vfs\"\ngraphroot = %q\nrunroot = %q\n", graph, run)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("CONTAINERS_STORAGE_CONF", conf)
 	t.Cleanup(func() { unmountBelow(t, graph, run) })
 	name := "localhost/rootfsd-layering:test"
-	layers, _, _ := buildJSON(t, "--daemon", "never", "--cache-dir", filepath.Join(dir, "cache"), "build", "--distro", "alpine:3.19",
-		"--repository", srv.URL+"/v3.19.1-iso/apks", "--pkgs", "alpine-baselayout,busybox,apk-tools", "--layering", "groups", "--tag", name)
+	// A child process: containers-storage reads its configuration once
+	// per process, and this test's is private.
+	cmd := exec.Command(os.Args[0], "--daemon", "never", "--cache-dir", filepath.Join(dir, "cache"), "--format", "json", "build",
+		"--distro", "alpine:3.19", "--repository", srv.URL+"/v3.19.1-iso/apks", "--pkgs", "alpine-baselayout,busybox,apk-tools",
+		"--layering", "groups", "--tag", name)
+	cmd.Env = append(os.Environ(), "ROOTFSD_TEST_MAIN=1", "CONTAINERS_STORAGE_CONF="+conf)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, stderr.String())
+	}
+	var res struct{ Layers []builtLayer }
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("build result %q: %v", out, err)
+	}
+	layers := res.Layers
 	if len(layers) < 3 {
 		t.Fatalf("%d layers, want several", len(layers))
 	}
@@ -46,16 +61,16 @@ func TestLayeringGroupsPodman(t *testing.T) {
 		}
 		return string(out)
 	}
-	out := podman("image", "inspect", "--format", "{{len .RootFS.Layers}}", name)
-	if strings.TrimSpace(out) != fmt.Sprint(len(layers)) {
-		t.Errorf("podman sees %s layers, the build wrote %d", strings.TrimSpace(out), len(layers))
+	inspect := podman("image", "inspect", "--format", "{{len .RootFS.Layers}}", name)
+	if strings.TrimSpace(inspect) != fmt.Sprint(len(layers)) {
+		t.Errorf("podman sees %s layers, the build wrote %d", strings.TrimSpace(inspect), len(layers))
 	}
-	out = podman("run", "--rm", "--runtime", "runc", "--network", "none",
+	runOut := podman("run", "--rm", "--runtime", "runc", "--network", "none",
 		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", name,
 		"/bin/sh", "-c", "apk info 2>/dev/null | sort | tr '\\n' ' '; ls /lib/ld-musl-x86_64.so.1")
 	for _, want := range []string{"apk-tools", "busybox", "libcrypto3", "musl", "/lib/ld-musl-x86_64.so.1"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("podman run output lacks %q:\n%s", want, out)
+		if !strings.Contains(runOut, want) {
+			t.Errorf("podman run output lacks %q:\n%s", want, runOut)
 		}
 	}
 }
