@@ -33,7 +33,7 @@ func buildRequestToProto(opt Options, r BuildRequest) *pb.BuildRequest {
 	m := &pb.BuildRequest{Options: optionsToProto(opt), Request: RequestToProto(r.Request), Lock: LockToProto(r.Lock),
 		Outputs: r.Outputs, Tag: r.Tag, Trim: r.Trim, Scripts: r.Scripts, Users: r.Users,
 		Env: r.Env, Cmd: r.Cmd, Entrypoint: r.Entrypoint, WorkingDir: r.WorkingDir, User: r.User,
-		Labels: r.Labels, Annotations: r.Annotations}
+		Labels: r.Labels, Annotations: r.Annotations, Layering: r.Layering}
 	if !r.Epoch.IsZero() {
 		s := r.Epoch.Unix()
 		m.EpochUnix = &s
@@ -50,7 +50,7 @@ func buildRequestFromProto(m *pb.BuildRequest) (BuildRequest, error) {
 		Outputs: nilIfEmpty(m.GetOutputs()), Tag: m.GetTag(), Trim: m.GetTrim(), Scripts: m.GetScripts(),
 		Users: nilIfEmpty(m.GetUsers()), Env: nilIfEmpty(m.GetEnv()), Cmd: nilIfEmpty(m.GetCmd()),
 		Entrypoint: nilIfEmpty(m.GetEntrypoint()), WorkingDir: m.GetWorkingDir(), User: m.GetUser(),
-		Labels: emptyMapNil(m.GetLabels()), Annotations: emptyMapNil(m.GetAnnotations())}
+		Labels: emptyMapNil(m.GetLabels()), Annotations: emptyMapNil(m.GetAnnotations()), Layering: m.GetLayering()}
 	if m.EpochUnix != nil {
 		r.Epoch = time.Unix(m.GetEpochUnix(), 0).UTC()
 	}
@@ -60,7 +60,23 @@ func buildRequestFromProto(m *pb.BuildRequest) (BuildRequest, error) {
 func buildResultToProto(r *BuildResult) *pb.BuildResult {
 	return &pb.BuildResult{Lock: LockToProto(r.Lock), LayerDigest: r.LayerDigest, LayerSize: r.LayerSize,
 		ImageId: r.ImageID, ManifestDigest: r.ManifestDigest, Outputs: r.Outputs, Sbom: r.SBOM,
-		Warnings: r.Warnings, Cached: r.Cached}
+		Warnings: r.Warnings, Cached: r.Cached, Layers: layersToProto(r.Layers)}
+}
+
+func layersToProto(ls []BuildLayer) []*pb.BuildLayer {
+	var out []*pb.BuildLayer
+	for _, l := range ls {
+		out = append(out, &pb.BuildLayer{Digest: l.Digest, Size: l.Size, Packages: l.Packages})
+	}
+	return out
+}
+
+func layersFromProto(ms []*pb.BuildLayer) []BuildLayer {
+	var out []BuildLayer
+	for _, m := range ms {
+		out = append(out, BuildLayer{Digest: m.GetDigest(), Size: m.GetSize(), Packages: nilIfEmpty(m.GetPackages())})
+	}
+	return out
 }
 
 func buildResultFromProto(m *pb.BuildResult) (*BuildResult, error) {
@@ -70,7 +86,8 @@ func buildResultFromProto(m *pb.BuildResult) (*BuildResult, error) {
 	}
 	return &BuildResult{Lock: l, LayerDigest: m.GetLayerDigest(), LayerSize: m.GetLayerSize(),
 		ImageID: m.GetImageId(), ManifestDigest: m.GetManifestDigest(), Outputs: nilIfEmpty(m.GetOutputs()),
-		SBOM: nilIfEmpty(m.GetSbom()), Warnings: nilIfEmpty(m.GetWarnings()), Cached: m.GetCached()}, nil
+		SBOM: nilIfEmpty(m.GetSbom()), Warnings: nilIfEmpty(m.GetWarnings()), Cached: m.GetCached(),
+		Layers: layersFromProto(m.GetLayers())}, nil
 }
 
 func countToProto(c Count) *pb.Count   { return &pb.Count{Files: int64(c.Files), Bytes: c.Bytes} }

@@ -36,7 +36,8 @@ func TestRoundTrip(t *testing.T) {
 			Fields: map[string]string{"Depends": "libc6"}, Description: "command line tool"}},
 		result: &BuildResult{Lock: lock, LayerDigest: strings.Repeat("e", 64), LayerSize: 1 << 20, ImageID: "img",
 			ManifestDigest: "sha256:" + strings.Repeat("f", 64), Outputs: []string{"tar:/tmp/x.tar"}, SBOM: []string{"/tmp/x.spdx.json"},
-			Warnings: []string{"w1"}, Cached: true},
+			Warnings: []string{"w1"}, Cached: true,
+			Layers: []BuildLayer{{Digest: strings.Repeat("a", 64), Size: 10, Packages: []string{"libc6"}}, {Digest: strings.Repeat("b", 64), Size: 20}}},
 		usage: &CacheUsage{Dir: "/c", Blobs: Count{3, 300}, Kinds: map[string]Count{"package": {2, 200}, "": {1, 100}}, MetaBytes: 4096},
 		blobs: []Blob{{Digest: strings.Repeat("1", 64), Size: 10, Kind: "package", Name: "a.deb",
 			Added: time.UnixMilli(1700000000123).UTC(), LastUsed: time.UnixMilli(1700000001000).UTC(), Refs: []string{"lock:x"}}},
@@ -83,7 +84,7 @@ func TestRoundTrip(t *testing.T) {
 	breq := BuildRequest{Request: testRequest(), Lock: lock, Outputs: []string{"tar:/tmp/x.tar", "docker://localhost/x"}, Tag: "t",
 		Trim: "minimal", Scripts: true, Users: []string{"app:1000"}, Epoch: time.Unix(1700000000, 0).UTC(), Env: []string{"A=1"},
 		Cmd: []string{"sh", "-c"}, Entrypoint: []string{"/init"}, WorkingDir: "/w", User: "app",
-		Labels: map[string]string{"a": "b"}, Annotations: map[string]string{"c": "d"}}
+		Labels: map[string]string{"a": "b"}, Annotations: map[string]string{"c": "d"}, Layering: "groups"}
 	res, err := c.Build(ctx, opt, breq, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -57,19 +57,29 @@ type BuildRequest struct {
 	User        string            `json:"user,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+	Layering    string            `json:"layering,omitempty"`
+}
+
+// BuildLayer is one layer of a built image; it mirrors the engine's
+// ImageLayer.
+type BuildLayer struct {
+	Digest   string   `json:"digest"`
+	Size     int64    `json:"size"`
+	Packages []string `json:"packages,omitempty"`
 }
 
 // BuildResult is what a build produced; it mirrors the engine's.
 type BuildResult struct {
-	Lock           *repo.Lock `json:"lock"`
-	LayerDigest    string     `json:"layerDigest"`
-	LayerSize      int64      `json:"layerSize"`
-	ImageID        string     `json:"imageId,omitempty"`
-	ManifestDigest string     `json:"manifestDigest,omitempty"`
-	Outputs        []string   `json:"outputs"`
-	SBOM           []string   `json:"sbom,omitempty"`
-	Warnings       []string   `json:"warnings,omitempty"`
-	Cached         bool       `json:"cached,omitempty"`
+	Lock           *repo.Lock   `json:"lock"`
+	LayerDigest    string       `json:"layerDigest"`
+	LayerSize      int64        `json:"layerSize"`
+	Layers         []BuildLayer `json:"layers,omitempty"`
+	ImageID        string       `json:"imageId,omitempty"`
+	ManifestDigest string       `json:"manifestDigest,omitempty"`
+	Outputs        []string     `json:"outputs"`
+	SBOM           []string     `json:"sbom,omitempty"`
+	Warnings       []string     `json:"warnings,omitempty"`
+	Cached         bool         `json:"cached,omitempty"`
 }
 
 // Count is a number of files and their bytes.

@@ -45,6 +45,9 @@ printf '  peak RSS          %6s MB cold, %s MB warm (goal < 300 MB)\n' "$peak" "
 echo "== parsing rate of Packages text (one core)"
 (cd "$(dirname "$0")/.." && go test -run '^$' -bench 'BenchmarkParsePackages$' -benchtime 3x ./deb/ | awk '/MB\/s/{for(i=1;i<=NF;i++) if ($i=="MB/s") print "  ParsePackages " $(i-1) " MB/s (goal >= 150)"}')
 
+echo "== --layering groups: splitting a 32 MiB layer into 21 (both passes, in memory)"
+(cd "$(dirname "$0")/.." && go test -run '^$' -bench 'BenchmarkSplit$' -benchtime 5x ./repo/layering/ | awk '/MB\/s/{for(i=1;i<=NF;i++) if ($i=="MB/s") print "  Split " $(i-1) " MB/s"}')
+
 # Daemon overhead (api/, cmd/rootfsd/serve.go): hermetic, Alpine fixtures on 127.0.0.1.
 echo "== daemon: cached build and resolve, each a separate rootfsd process, in-process vs through the daemon"
 (cd "$(dirname "$0")/.." && go test -run '^$' -bench 'BenchmarkDaemonOverhead' -benchtime 20x ./cmd/rootfsd/ | awk '

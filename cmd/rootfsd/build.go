@@ -11,6 +11,7 @@ import (
 
 	"github.com/rootfsd/rootfsd/cmd/rootfsd/engine"
 	"github.com/rootfsd/rootfsd/repo"
+	"github.com/rootfsd/rootfsd/repo/layering"
 )
 
 type buildFlags struct {
@@ -18,6 +19,7 @@ type buildFlags struct {
 	outputs    []string
 	tag        string
 	trim       string
+	layering   string
 	scripts    bool
 	users      []string
 	env        []string
@@ -45,6 +47,7 @@ With a lock (or SOURCE_DATE_EPOCH), the output is byte-for-byte reproducible.`,
   rootfsd build --distro debian:12 --pkgs curl --output dir:rootfs
   rootfsd build --lock rootfs.lock --output oci-archive:image.tar
   rootfsd build --distro ubuntu:24.04 --pkgs ca-certificates --tag localhost/ca:24.04
+  rootfsd build --distro debian:12 --pkgs python3 --layering groups --output oci:img
   rootfsd build -f rootfs.yaml                 # the spec, from rootfs.lock beside it
   rootfsd build -f rootfs.yaml --update        # resolve again, rewrite rootfs.lock`,
 		Args: cobra.NoArgs,
@@ -83,6 +86,15 @@ With a lock (or SOURCE_DATE_EPOCH), the output is byte-for-byte reproducible.`,
 					state = " (layer from cache)"
 				}
 				fmt.Fprintf(g.stdout, "built %s: %d packages, layer sha256:%s (%s)%s\n", res.Lock.Distro, len(res.Lock.Packages), res.LayerDigest, humanBytes(res.LayerSize), state)
+				if len(res.Layers) > 1 {
+					for i, l := range res.Layers {
+						what := "the rest"
+						if len(l.Packages) > 0 {
+							what = strings.Join(l.Packages, " ")
+						}
+						fmt.Fprintf(g.stdout, "  layer %d sha256:%s (%s): %s\n", i+1, l.Digest, humanBytes(l.Size), what)
+					}
+				}
 				for _, o := range res.Outputs {
 					fmt.Fprintf(g.stdout, "  wrote %s\n", o)
 				}
@@ -99,6 +111,7 @@ With a lock (or SOURCE_DATE_EPOCH), the output is byte-for-byte reproducible.`,
 	f.StringArrayVarP(&bf.outputs, "output", "o", nil, "where to write: tar:FILE, dir:PATH, oci:DIR, oci-archive:FILE, docker-archive:FILE, docker://REF (repeatable)")
 	f.StringVarP(&bf.tag, "tag", "t", "", "commit the image into containers-storage under this name (podman, buildah and skopeo see it)")
 	f.StringVar(&bf.trim, "trim", "docs", "what to leave out: none, docs (documentation, man, info, locales but C), minimal (also apt/dpkg caches and logs); copyright files are always kept")
+	f.StringVar(&bf.layering, "layering", "single", "how image outputs are layered: single (one layer), groups (a layer per base package - libc6, libssl3, perl-base, coreutils, ...; musl, busybox, ... on Alpine - and per package over 8 MiB, then one for the rest; images on the same base share those blobs); tar and dir outputs are always the whole tree")
 	f.BoolVar(&bf.scripts, "scripts", false, "run real maintainer scripts in a rootless sandbox for packages without a built-in equivalent")
 	f.StringArrayVar(&bf.users, "add-user", nil, "add an account NAME[:UID] (repeatable)")
 	f.StringArrayVarP(&bf.env, "env", "e", nil, "image environment variable KEY=VALUE (repeatable)")
@@ -134,7 +147,10 @@ func (bf *buildFlags) buildRequest() (engine.BuildRequest, error) {
 	default:
 		return req, usageError{fmt.Errorf("--trim %q: use none, docs or minimal", bf.trim)}
 	}
-	req.Outputs, req.Tag, req.Trim, req.Scripts = bf.outputs, bf.tag, bf.trim, bf.scripts
+	if err := layering.Check(bf.layering); err != nil {
+		return req, usageError{fmt.Errorf("--%w", err)}
+	}
+	req.Outputs, req.Tag, req.Trim, req.Scripts, req.Layering = bf.outputs, bf.tag, bf.trim, bf.scripts, bf.layering
 	req.Users = bf.users
 	if bf.user != "" {
 		req.User = bf.user

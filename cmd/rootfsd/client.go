@@ -268,23 +268,31 @@ func absOutput(o string) string {
 func buildToAPI(r engine.BuildRequest) api.BuildRequest {
 	return api.BuildRequest{Request: r.Request, Lock: r.Lock, Outputs: append([]string(nil), r.Outputs...), Tag: r.Tag, Trim: r.Trim,
 		Scripts: r.Scripts, Users: r.Users, Epoch: r.Epoch, Env: r.Env, Cmd: r.Cmd, Entrypoint: r.Entrypoint,
-		WorkingDir: r.WorkingDir, User: r.User, Labels: r.Labels, Annotations: r.Annotations}
+		WorkingDir: r.WorkingDir, User: r.User, Labels: r.Labels, Annotations: r.Annotations, Layering: r.Layering}
 }
 
 func buildFromAPI(r api.BuildRequest) engine.BuildRequest {
 	return engine.BuildRequest{Request: r.Request, Lock: r.Lock, Outputs: r.Outputs, Tag: r.Tag, Trim: r.Trim,
 		Scripts: r.Scripts, Users: r.Users, Epoch: r.Epoch, Env: r.Env, Cmd: r.Cmd, Entrypoint: r.Entrypoint,
-		WorkingDir: r.WorkingDir, User: r.User, Labels: r.Labels, Annotations: r.Annotations}
+		WorkingDir: r.WorkingDir, User: r.User, Labels: r.Labels, Annotations: r.Annotations, Layering: r.Layering}
 }
 
 func resultToAPI(r *engine.BuildResult) *api.BuildResult {
-	return &api.BuildResult{Lock: r.Lock, LayerDigest: r.LayerDigest, LayerSize: r.LayerSize, ImageID: r.ImageID,
+	out := &api.BuildResult{Lock: r.Lock, LayerDigest: r.LayerDigest, LayerSize: r.LayerSize, ImageID: r.ImageID,
 		ManifestDigest: r.ManifestDigest, Outputs: r.Outputs, SBOM: r.SBOM, Warnings: r.Warnings, Cached: r.Cached}
+	for _, l := range r.Layers {
+		out.Layers = append(out.Layers, api.BuildLayer{Digest: l.Digest, Size: l.Size, Packages: l.Packages})
+	}
+	return out
 }
 
 func resultFromAPI(r *api.BuildResult) *engine.BuildResult {
-	return &engine.BuildResult{Lock: r.Lock, LayerDigest: r.LayerDigest, LayerSize: r.LayerSize, ImageID: r.ImageID,
+	out := &engine.BuildResult{Lock: r.Lock, LayerDigest: r.LayerDigest, LayerSize: r.LayerSize, ImageID: r.ImageID,
 		ManifestDigest: r.ManifestDigest, Outputs: r.Outputs, SBOM: r.SBOM, Warnings: r.Warnings, Cached: r.Cached}
+	for _, l := range r.Layers {
+		out.Layers = append(out.Layers, engine.ImageLayer{Digest: l.Digest, Size: l.Size, Packages: l.Packages})
+	}
+	return out
 }
 
 // jsonEvents writes every event as one JSON line on stderr: what

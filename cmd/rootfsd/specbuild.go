@@ -79,6 +79,9 @@ func (g *globals) specBuild(c *cobra.Command, s *spec.Spec, sf *specFlags, bf *b
 	if !f.Changed("trim") && base.Trim != "" {
 		bf.trim = base.Trim
 	}
+	if !f.Changed("layering") && base.Layering != "" {
+		bf.layering = base.Layering
+	}
 	if !f.Changed("scripts") {
 		bf.scripts = base.Scripts
 	}

@@ -23,6 +23,10 @@ type BuildRequest struct {
 	// Scripts runs real maintainer scripts in a sandbox where rootfsd has
 	// no built-in equivalent.
 	Scripts bool `json:"scripts,omitempty"`
+	// Layering is "single" (the default: one layer) or "groups" (a layer
+	// per base or large package, then the rest; repo/layering). It
+	// changes image outputs only: tar and dir hold the full tree.
+	Layering string `json:"layering,omitempty"`
 	// Users are accounts to add, "NAME[:UID]".
 	Users []string `json:"users,omitempty"`
 	// Epoch is SOURCE_DATE_EPOCH; zero means the lock's newest index date,
@@ -47,6 +51,9 @@ type BuildResult struct {
 	// LayerDigest is the SHA256 of the uncompressed rootfs layer tar.
 	LayerDigest string `json:"layerDigest"`
 	LayerSize   int64  `json:"layerSize"`
+	// Layers are the image's layers, bottom first, when an image was
+	// written: the full layer alone, or its split.
+	Layers []ImageLayer `json:"layers,omitempty"`
 	// ImageID and ManifestDigest are set when an image was written.
 	ImageID        string   `json:"imageId,omitempty"`
 	ManifestDigest string   `json:"manifestDigest,omitempty"`

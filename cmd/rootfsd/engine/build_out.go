@@ -67,8 +67,19 @@ func parseOutputs(req BuildRequest) ([]output, error) {
 	return outs, nil
 }
 
-// writeOutput writes one output from the layer blob.
-func (e *Engine) writeOutput(ctx context.Context, st *store.Store, o output, layer store.LayerRecord, l *repo.Lock, req BuildRequest, epoch time.Time, res *BuildResult, rep repo.Reporter) error {
+// imageOutput reports whether one of outs is an image.
+func imageOutput(outs []output) bool {
+	for _, o := range outs {
+		if o.kind != "tar" && o.kind != "dir" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeOutput writes one output: tar and dir from the full layer blob,
+// images from layers.
+func (e *Engine) writeOutput(ctx context.Context, st *store.Store, o output, layer store.LayerRecord, layers []ImageLayer, l *repo.Lock, req BuildRequest, epoch time.Time, res *BuildResult, rep repo.Reporter) error {
 	switch o.kind {
 	case "tar":
 		if err := copyBlobTo(ctx, st, layer.Digest, o.dest); err != nil {
@@ -94,7 +105,7 @@ func (e *Engine) writeOutput(ctx context.Context, st *store.Store, o output, lay
 			return fmt.Errorf("--output dir:%s: %w", o.dest, err)
 		}
 	default:
-		return e.writeImage(ctx, st, o, layer, l, req, epoch, res, rep)
+		return e.writeImage(ctx, st, o, layers, l, req, epoch, res, rep)
 	}
 	rep.Report(repo.Event{Kind: repo.EventCommit, Message: "wrote " + o.String()})
 	return nil

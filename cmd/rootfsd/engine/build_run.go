@@ -16,6 +16,7 @@ import (
 
 	"github.com/rootfsd/rootfsd/repo"
 	"github.com/rootfsd/rootfsd/repo/fstree"
+	"github.com/rootfsd/rootfsd/repo/layering"
 	"github.com/rootfsd/rootfsd/repo/overlay"
 	"github.com/rootfsd/rootfsd/store"
 )
@@ -33,6 +34,9 @@ const parallelDownloads = 8
 func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter) (*BuildResult, error) {
 	outs, err := parseOutputs(req)
 	if err != nil {
+		return nil, err
+	}
+	if err := layering.Check(req.Layering); err != nil {
 		return nil, err
 	}
 	lock := req.Lock
@@ -63,7 +67,7 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter)
 	if err == nil && st.Has(layer.Digest) {
 		res.Cached = true
 		rep.Report(repo.Event{Kind: repo.EventLayer, Message: "layer " + layer.Digest[:12] + " from cache", Cached: true})
-	} else if rec, ok := e.pullCompressedLayer(ctx, st, rc.from, key, lock.Distro, outs, rep, res); ok {
+	} else if rec, ok := e.pullCompressedLayer(ctx, st, rc.from, key, lock.Distro, outs, req.Layering, rep, res); ok {
 		// Only the image's gzip layer: no tar, no compression.
 		layer, res.Cached = rec, true
 	} else if rec, ok := e.pullLayer(ctx, st, rc.from, key, lock.Distro, rep, res); ok {
@@ -86,8 +90,15 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter)
 		e.pushLayer(ctx, st, rc.to, layer, rep, res)
 	}
 	res.LayerDigest, res.LayerSize = layer.Digest, layer.Size
+	var layers []ImageLayer
+	if imageOutput(outs) {
+		if layers, err = e.imageLayers(ctx, st, layer, lock, req, rep); err != nil { // layers.go
+			return nil, err
+		}
+		res.Layers = layers
+	}
 	for _, o := range outs {
-		if err := e.writeOutput(ctx, st, o, layer, lock, req, epoch, res, rep); err != nil {
+		if err := e.writeOutput(ctx, st, o, layer, layers, lock, req, epoch, res, rep); err != nil {
 			return nil, err
 		}
 		res.Outputs = append(res.Outputs, o.String())

@@ -16,8 +16,8 @@ import (
 	"github.com/rootfsd/rootfsd/store/remote"
 )
 
-// newImage describes the layer as an image with the request's config.
-func (e *Engine) newImage(ctx context.Context, st *store.Store, layer store.LayerRecord, l *repo.Lock, req BuildRequest, epoch time.Time) (*image.Image, error) {
+// newImage describes the layers as an image with the request's config.
+func (e *Engine) newImage(ctx context.Context, st *store.Store, layers []ImageLayer, l *repo.Lock, req BuildRequest, epoch time.Time) (*image.Image, error) {
 	arch, variant := image.NormalizeArch(l.Arch)
 	cfg := image.Config{
 		Created:      epoch,
@@ -45,9 +45,7 @@ func (e *Engine) newImage(ctx context.Context, st *store.Store, layer store.Laye
 	if len(cfg.Cmd) == 0 && len(cfg.Entrypoint) == 0 {
 		cfg.Cmd = defaultCmd(l)
 	}
-	lay := layerSource(st, layer) // remote_gzip.go
-	lay.Comment = l.Distro + " lock " + l.Digest()[:12]
-	return image.New(ctx, []image.Layer{lay}, cfg, image.Options{Cache: st})
+	return image.New(ctx, imageLayerList(st, layers, l), cfg, image.Options{Cache: st}) // layers.go
 }
 
 // userName is the image's User: NAME of NAME[:UID].
@@ -70,8 +68,8 @@ func defaultCmd(l *repo.Lock) []string {
 }
 
 // writeImage writes an image output and the SBOM beside file exports.
-func (e *Engine) writeImage(ctx context.Context, st *store.Store, o output, layer store.LayerRecord, l *repo.Lock, req BuildRequest, epoch time.Time, res *BuildResult, rep repo.Reporter) error {
-	img, err := e.newImage(ctx, st, layer, l, req, epoch)
+func (e *Engine) writeImage(ctx context.Context, st *store.Store, o output, layers []ImageLayer, l *repo.Lock, req BuildRequest, epoch time.Time, res *BuildResult, rep repo.Reporter) error {
+	img, err := e.newImage(ctx, st, layers, l, req, epoch)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rootfsd/rootfsd/repo"
+	"github.com/rootfsd/rootfsd/repo/layering"
 	"github.com/rootfsd/rootfsd/store"
 	"github.com/rootfsd/rootfsd/store/image"
 	"github.com/rootfsd/rootfsd/store/remote"
@@ -36,10 +37,11 @@ func compressedOnly(outs []output) bool {
 // and size (what the image config names), the gzip entry of that digest
 // gives the blob the exports use as is. Nothing is kept as the layer of
 // key in the store, since its tar is not there; the image is written from
-// the gzip blob. Only for builds whose outputs all take the gzip layer; any
-// failure falls back to pullLayer.
-func (e *Engine) pullCompressedLayer(ctx context.Context, st *store.Store, from *remote.Cache, key, distro string, outs []output, rep repo.Reporter, res *BuildResult) (store.LayerRecord, bool) {
-	if from == nil || !compressedOnly(outs) {
+// the gzip blob. Only for single-layer images (--layering groups splits the
+// tar) and builds whose outputs all take the gzip layer; any failure falls
+// back to pullLayer.
+func (e *Engine) pullCompressedLayer(ctx context.Context, st *store.Store, from *remote.Cache, key, distro string, outs []output, layers string, rep repo.Reporter, res *BuildResult) (store.LayerRecord, bool) {
+	if from == nil || !compressedOnly(outs) || layers != "" && layers != layering.Single {
 		return store.LayerRecord{}, false
 	}
 	tag, err := remote.LayerTag(key)

@@ -55,7 +55,7 @@ func (s *Spec) BuildRequest(arch string) (engine.BuildRequest, error) {
 	}
 	expand := strings.NewReplacer("{arch}", arch)
 	b := engine.BuildRequest{
-		Request: req, Trim: s.Trim, Scripts: s.Scripts,
+		Request: req, Trim: s.Trim, Scripts: s.Scripts, Layering: s.Layering,
 		Tag:        expand.Replace(s.Tag),
 		Env:        append([]string(nil), s.Env...),
 		Cmd:        append([]string(nil), s.Cmd...),

@@ -37,7 +37,8 @@ type Spec struct {
 	Paths []Path `yaml:"paths,omitempty"`
 	// Files are local files to add.
 	Files []File `yaml:"files,omitempty"`
-	// Layering is "single": one layer holding everything.
+	// Layering is "single" (one layer holding everything, the default) or
+	// "groups" (a layer per base or large package, then the rest).
 	Layering string `yaml:"layering,omitempty"`
 	// Outputs are where the result goes, as --output takes them; "{arch}"
 	// is replaced with each architecture.

@@ -104,6 +104,7 @@ func TestFullSpec(t *testing.T) {
 		Outputs:    []string{"oci-archive:" + filepath.Join(dir, "out/image-amd64.tar"), "docker://localhost:5000/app:amd64"},
 		Tag:        "localhost/app:latest",
 		Trim:       "minimal",
+		Layering:   "single",
 		Users:      []string{"svc:1001"},
 		Env:        []string{"TZ=UTC", "LANG=C.UTF-8"},
 		Cmd:        []string{"--port", "8080"},
@@ -166,8 +167,8 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 		{"multi-arch output", "distro: debian:12\narchitectures: [amd64, arm64]\noutputs: [\"tar:a.tar\"]\n", "rootfs.yaml:3: outputs[0]: \"tar:a.tar\": with several architectures each output needs {arch}"},
 		{"bad user name", "distro: debian:12\naccounts:\n  users:\n    - name: App\n", `rootfs.yaml:4: accounts.users[0]: "App": user names are distinct`},
 		{"symlink without target", "distro: debian:12\npaths:\n  - {path: /x, type: symlink}\n", "rootfs.yaml:3: paths[0]: a symlink needs a target"},
-		{"layering", "distro: debian:12\nlayering: per-package\n", `rootfs.yaml:2: layering: "per-package": only single`},
-		{"layering typo", "distro: debian:12\nlayering: signle\n", `rootfs.yaml:2: layering: "signle": only single (one layer holding everything) is supported; did you mean "single"?`},
+		{"layering", "distro: debian:12\nlayering: per-package\n", `rootfs.yaml:2: layering: "per-package": use single (one layer holding everything) or groups`},
+		{"layering typo", "distro: debian:12\nlayering: signle\n", `rootfs.yaml:2: layering: "signle": use single (one layer holding everything) or groups (base and large packages in layers of their own); did you mean "single"?`},
 		{"variant typo", "distro: debian:12\nvariant: minbsae\n", `rootfs.yaml:2: variant: unknown variant "minbsae": use one of base, custom, essential, minbase, apt; did you mean "minbase"?`},
 		{"trim typo", "distro: debian:12\ntrim: doc\n", `rootfs.yaml:2: trim: "doc": use none, docs or minimal; did you mean "docs"?`},
 		{"check typo", "distro: debian:12\ncheck: eror\n", `rootfs.yaml:2: check: "eror": use warn, error or off; did you mean "error"?`},
@@ -210,6 +211,20 @@ func TestNoSuggestionWhenFar(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "did you mean") {
 			t.Errorf("%q: %v", text, err)
 		}
+	}
+}
+
+func TestLayeringGroups(t *testing.T) {
+	s, err := parse(t, specDir(t), "distro: debian:12\nlayering: groups\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.BuildRequest("amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Layering != "groups" {
+		t.Errorf("build request layering %q, want groups", b.Layering)
 	}
 }
 

@@ -101,7 +101,9 @@ trim: docs
 # files:
 #   - {src: ./bin/app, dest: /usr/local/bin/app, mode: "0755"}
 
-# One layer holding everything.
+# Image layers: single (one layer holding everything) or groups (a layer
+# per base package such as libc6 or musl and per package over 8 MiB, then
+# one for the rest, so images on the same base share those layers).
 layering: single
 
 # Where the result goes; {arch} is replaced with each architecture.

@@ -71,9 +71,9 @@ func (s *Spec) validate() error {
 		return s.errorf("trim", "%q: use none, docs or minimal%s", s.Trim, suggestion(s.Trim, []string{"none", "docs", "minimal"}))
 	}
 	switch s.Layering {
-	case "", "single":
+	case "", "single", "groups":
 	default:
-		return s.errorf("layering", "%q: only single (one layer holding everything) is supported%s", s.Layering, suggestion(s.Layering, []string{"single"}))
+		return s.errorf("layering", "%q: use single (one layer holding everything) or groups (base and large packages in layers of their own)%s", s.Layering, suggestion(s.Layering, []string{"single", "groups"}))
 	}
 	switch s.Check {
 	case "", "warn", "error", "off":
