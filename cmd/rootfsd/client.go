@@ -188,8 +188,9 @@ func (a *auto) Show(ctx context.Context, req repo.Request, name string, rep repo
 func (a *auto) Build(ctx context.Context, req engine.BuildRequest, rep repo.Reporter) (*engine.BuildResult, error) {
 	// The API does not carry local files: a build that adds them runs here;
 	// so does an unprivileged commit into the user's own containers-storage,
-	// which needs this process's user namespace.
-	if !req.Overlay.Empty() || needsStorage(req) && rootless() {
+	// which needs this process's user namespace, and a multi-architecture
+	// build, which the API does not carry yet.
+	if !req.Overlay.Empty() || needsStorage(req) && rootless() || len(req.Platforms) > 0 {
 		return a.local().Build(ctx, req, rep)
 	}
 	w, heard := watch(rep)
@@ -221,6 +222,9 @@ func (r *remote) Show(ctx context.Context, req repo.Request, name string, rep re
 func (r *remote) Build(ctx context.Context, req engine.BuildRequest, rep repo.Reporter) (*engine.BuildResult, error) {
 	if !req.Overlay.Empty() {
 		return nil, fmt.Errorf("the daemon cannot add local files, paths or accounts (spec files:, --add): run with --daemon auto or never")
+	}
+	if len(req.Platforms) > 0 {
+		return nil, fmt.Errorf("the daemon does not build several architectures at once yet: run with --daemon auto or never (the build runs in this process, sharing the cache)")
 	}
 	ar := buildToAPI(req)
 	ar.Request = absSources(ar.Request)

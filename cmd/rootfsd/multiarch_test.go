@@ -1,0 +1,303 @@
+package main
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/google/go-cmp/cmp"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/rootfsd/rootfsd/deb/debtest"
+	"github.com/rootfsd/rootfsd/repo"
+	"github.com/rootfsd/rootfsd/store/remote/registrytest"
+)
+
+// multiArchArchive serves a signed debian:12 archive for amd64 and arm64:
+// libc6 and hello built for each (hello says which), and hello-data,
+// "Architecture: all", in both Packages files. It returns the global
+// flags for it and the server.
+func multiArchArchive(t *testing.T) ([]string, *debtest.Server) {
+	t.Helper()
+	key := debtest.NewKey(t, "rootfsd multi-arch test archive", debtest.KeyOptions{})
+	files := map[string][]byte{}
+	text := map[string]*strings.Builder{"amd64": {}, "arm64": {}}
+	add := func(name, version, arch, depends, path, body string) {
+		var data []debtest.DebEntry
+		d := "./"
+		for _, part := range strings.Split(filepath.Dir(strings.TrimPrefix(path, "./")), "/") {
+			d += part + "/"
+			data = append(data, debtest.DebEntry{Name: d, Type: tar.TypeDir})
+		}
+		data = append(data, debtest.DebEntry{Name: path, Body: body, Mode: 0o755})
+		deb := debtest.MakeDeb(t, debtest.Deb{Package: name, Version: version, Arch: arch, Compression: ".gz", Data: data})
+		pool := fmt.Sprintf("pool/main/%c/%s/%s_%s_%s.deb", name[0], name, name, version, arch)
+		files[pool] = deb
+		for _, a := range []string{"amd64", "arm64"} {
+			if arch != a && arch != "all" {
+				continue
+			}
+			b := text[a]
+			fmt.Fprintf(b, "Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: Test <test@localhost>\n", name, version, arch)
+			if depends != "" {
+				fmt.Fprintf(b, "Depends: %s\n", depends)
+			}
+			fmt.Fprintf(b, "Priority: optional\nFilename: %s\nSize: %d\nSHA256: %s\nDescription: %s\n\n", pool, len(deb), debtest.Sum(deb), name)
+		}
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		add("libc6", "2.36-9", arch, "", "./lib/libc.so.6", "libc for "+arch+"\n")
+		add("hello", "1.0-1", arch, "libc6 (>= 2.36), hello-data", "./usr/bin/hello", "#!/bin/sh\necho hello from "+arch+"\n")
+	}
+	add("hello-data", "1.0-1", "all", "", "./usr/share/hello/greeting", "hello\n")
+	for i, suite := range []string{"bookworm", "bookworm-updates", "bookworm-security"} {
+		pk := map[string]map[string]string{"amd64": {"main": ""}, "arm64": {"main": ""}}
+		if i == 0 {
+			pk = map[string]map[string]string{"amd64": {"main": text["amd64"].String()}, "arm64": {"main": text["arm64"].String()}}
+		}
+		r := &debtest.Repo{Suite: suite, Date: debtest.Epoch(), ArchPackages: pk, Signers: []*openpgp.Entity{key}}
+		for p, b := range r.Build(t) {
+			files[p] = b
+		}
+	}
+	srv := debtest.Serve(t, files)
+	kr := filepath.Join(t.TempDir(), "archive.gpg")
+	if err := os.WriteFile(kr, debtest.PublicKeyring(t, key), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--mirror", srv.URL, "--security-mirror", srv.URL, "--keyring", kr, "--daemon", "never"}, srv
+}
+
+// ociBlob reads a blob of the OCI layout at dir.
+func ociBlob(t *testing.T, dir string, d v1.Descriptor) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "blobs", "sha256", d.Digest.Encoded()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sha256.Sum256(data); "sha256:"+hex.EncodeToString(got[:]) != d.Digest.String() || int64(len(data)) != d.Size {
+		t.Fatalf("blob %s does not match its descriptor", d.Digest)
+	}
+	return data
+}
+
+// tarFiles returns the regular files of a (gzipped) layer by name.
+func tarFiles(t *testing.T, layer []byte) map[string]string {
+	t.Helper()
+	zr, err := gzip.NewReader(strings.NewReader(string(layer)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	out := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			b, _ := io.ReadAll(tr)
+			out[h.Name] = string(b)
+		}
+	}
+}
+
+// platformSummary is what a client sees of one entry of an index.
+type platformSummary struct {
+	Platform, ConfigArch, Hello, Libc string
+	HasData                           bool
+}
+
+// readIndexLayout reads the image index tagged tag in the layout at dir.
+func readIndexLayout(t *testing.T, dir, tag string) (string, []platformSummary) {
+	t.Helper()
+	var top v1.Index
+	readJSONFile(t, filepath.Join(dir, "index.json"), &top)
+	var ixd *v1.Descriptor
+	for i, d := range top.Manifests {
+		if d.Annotations[v1.AnnotationRefName] == tag {
+			ixd = &top.Manifests[i]
+		}
+	}
+	if ixd == nil || ixd.MediaType != v1.MediaTypeImageIndex {
+		t.Fatalf("index.json has no image index tagged %s: %+v", tag, top.Manifests)
+	}
+	var ix v1.Index
+	if err := json.Unmarshal(ociBlob(t, dir, *ixd), &ix); err != nil {
+		t.Fatal(err)
+	}
+	var got []platformSummary
+	for _, d := range ix.Manifests {
+		var m v1.Manifest
+		var cfg v1.Image
+		json.Unmarshal(ociBlob(t, dir, d), &m)
+		json.Unmarshal(ociBlob(t, dir, m.Config), &cfg)
+		if len(m.Layers) != 1 {
+			t.Fatalf("%s: %d layers", d.Digest, len(m.Layers))
+		}
+		files := tarFiles(t, ociBlob(t, dir, m.Layers[0]))
+		_, data := files["usr/share/hello/greeting"]
+		p := d.Platform.OS + "/" + d.Platform.Architecture
+		got = append(got, platformSummary{p, cfg.OS + "/" + cfg.Architecture, strings.TrimSpace(files["usr/bin/hello"]), strings.TrimSpace(files["lib/libc.so.6"]), data})
+	}
+	return ixd.Digest.String(), got
+}
+
+func readJSONFile(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestBuildMultiArch builds debian:12 for amd64 and arm64 from a fixture
+// archive into an OCI layout: the layout holds an image index of both
+// images with their platforms, each config names its architecture and
+// each layer holds that architecture's packages. The locks written per
+// architecture build the same index again; the index pushed to a registry
+// has the same digest; skopeo reads it all.
+func TestBuildMultiArch(t *testing.T) {
+	g, srv := multiArchArchive(t)
+	dir := t.TempDir()
+	cache := []string{"--cache-dir", filepath.Join(dir, "cache")}
+	build := func(args ...string) string {
+		t.Helper()
+		out, stderr, code := runCLI(t, append(append(append([]string{}, g...), cache...), append([]string{"build"}, args...)...)...)
+		if code != 0 {
+			t.Fatalf("build %s: exit %d: %s", strings.Join(args, " "), code, stderr)
+		}
+		return out
+	}
+	layout := filepath.Join(dir, "oci")
+	out := build("--distro", "debian:12", "--variant", "custom", "--pkgs", "hello", "--arch", "amd64,arm64",
+		"--output", "oci:"+layout, "--output", "tar:"+filepath.Join(dir, "rootfs-{arch}.tar"), "--write-lock", filepath.Join(dir, "rootfs.lock"))
+	for _, want := range []string{"built debian:12 amd64: 3 packages", "built debian:12 arm64: 3 packages", "wrote oci:" + layout, "image index sha256:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	digest, got := readIndexLayout(t, layout, "latest")
+	want := []platformSummary{
+		{"linux/amd64", "linux/amd64", "#!/bin/sh\necho hello from amd64", "libc for amd64", true},
+		{"linux/arm64", "linux/arm64", "#!/bin/sh\necho hello from arm64", "libc for arm64", true},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("index (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(out, "image index "+digest) {
+		t.Errorf("printed index digest is not the layout's %s:\n%s", digest, out)
+	}
+	// The "Architecture: all" package is one file for both builds: fetched once.
+	if n := srv.Hits()["pool/main/h/hello-data/hello-data_1.0-1_all.deb"]; n != 1 {
+		t.Errorf("hello-data_all.deb downloaded %d times, want once", n)
+	}
+	// Per-architecture outputs and locks.
+	for _, arch := range []string{"amd64", "arm64"} {
+		if _, err := os.Stat(filepath.Join(dir, "rootfs-"+arch+".tar")); err != nil {
+			t.Error(err)
+		}
+		l, err := repo.ReadLock(filepath.Join(dir, "rootfs."+arch+".lock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Arch != arch || l.Request.Arch != arch {
+			t.Errorf("rootfs.%s.lock: arch %s, request arch %s", arch, l.Arch, l.Request.Arch)
+		}
+	}
+
+	// From the locks: the same index, here as an archive.
+	archive := filepath.Join(dir, "image.tar")
+	out = build("--lock", filepath.Join(dir, "rootfs.amd64.lock"), "--lock", filepath.Join(dir, "rootfs.arm64.lock"), "--output", "oci-archive:"+archive)
+	if !strings.Contains(out, "image index "+digest) {
+		t.Errorf("build from the locks gave another index than %s:\n%s", digest, out)
+	}
+
+	// Pushed: the registry holds the same index.
+	reg := registrytest.Start(t)
+	conf := filepath.Join(dir, "registries.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf("[[registry]]\nlocation = %q\ninsecure = true\n", reg.Host)), 0o644)
+	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
+	ref := reg.Host + "/rootfsd/multi:1"
+	out = build("--lock", filepath.Join(dir, "rootfs.amd64.lock"), "--lock", filepath.Join(dir, "rootfs.arm64.lock"), "--output", "docker://"+ref)
+	if !strings.Contains(out, "image index "+digest) {
+		t.Errorf("push gave another index than %s:\n%s", digest, out)
+	}
+
+	skopeo, err := exec.LookPath("skopeo")
+	if err != nil {
+		t.Skipf("SKIP: skopeo is not installed: the layout and the registry are not read back with it (apt-get install skopeo)")
+	}
+	for _, src := range []string{"oci:" + layout + ":latest", "oci-archive:" + archive + ":latest", "docker://" + ref} {
+		raw, err := exec.Command(skopeo, "inspect", "--tls-verify=false", "--raw", src).Output()
+		if err != nil {
+			t.Fatalf("skopeo inspect --raw %s: %v", src, err)
+		}
+		if sum := sha256.Sum256(raw); "sha256:"+hex.EncodeToString(sum[:]) != digest {
+			t.Errorf("skopeo reads another index from %s:\n%s", src, raw)
+		}
+		cfg, err := exec.Command(skopeo, "--override-arch", "arm64", "inspect", "--tls-verify=false", "--config", src).Output()
+		if err != nil {
+			t.Fatalf("skopeo --override-arch arm64 inspect --config %s: %v", src, err)
+		}
+		var c v1.Image
+		if json.Unmarshal(cfg, &c); c.Architecture != "arm64" {
+			t.Errorf("%s: skopeo picks %s for arm64", src, c.Architecture)
+		}
+	}
+}
+
+// TestBuildMultiArchRefused: what cannot hold several architectures, or
+// would need another machine, fails before anything is built.
+func TestBuildMultiArchRefused(t *testing.T) {
+	g, _ := multiArchArchive(t)
+	dir := t.TempDir()
+	foreign := "arm64"
+	if runtime.GOARCH == "arm64" {
+		foreign = "amd64"
+	}
+	base := append(append([]string{}, g...), "--cache-dir", filepath.Join(dir, "cache"), "build", "--distro", "debian:12", "--variant", "custom", "--pkgs", "hello")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"docker-archive", []string{"--arch", "amd64,arm64", "--output", "docker-archive:" + filepath.Join(dir, "d.tar")}, "a docker archive holds no image index"},
+		{"tar without {arch}", []string{"--arch", "amd64,arm64", "--output", "tar:" + filepath.Join(dir, "r.tar")}, "put {arch} in the name"},
+		{"scripts, foreign", []string{"--arch", foreign, "--scripts", "--output", "tar:" + filepath.Join(dir, "s.tar")}, "emulates no other architecture"},
+		{"scripts, several", []string{"--arch", "amd64,arm64", "--scripts", "--output", "oci:" + filepath.Join(dir, "s")}, "emulates no other architecture"},
+		{"repeated arch", []string{"--arch", "amd64,amd64", "--output", "oci:" + filepath.Join(dir, "x")}, "distinct architectures"},
+		{"locks and arches", []string{"--arch", "amd64,arm64", "--lock", "x.lock", "--output", "oci:" + filepath.Join(dir, "x")}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, append(append([]string{}, base...), tc.args...)...)
+			if code == 0 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want a failure saying %q", code, stderr, tc.want)
+			}
+		})
+	}
+	// Nothing was written.
+	for _, p := range []string{"d.tar", "r.tar", "s.tar", "s", "x"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
+			t.Errorf("%s was written by a refused build", p)
+		}
+	}
+}
