@@ -53,11 +53,11 @@ func planPlatforms(req BuildRequest) (*platformPlan, error) {
 			return nil, fmt.Errorf("multi-architecture build: a platform names no architecture")
 		}
 		goarch, variant := image.NormalizeArch(repo.DebianArch(a))
-		if key := goarch + "/" + variant; seen[key] {
+		key := goarch + "/" + variant
+		if seen[key] {
 			return nil, fmt.Errorf("multi-architecture build: %s is listed twice", a)
-		} else {
-			seen[key] = true
 		}
+		seen[key] = true
 		pp.arches = append(pp.arches, a)
 	}
 	var perArch []string
