@@ -52,7 +52,7 @@ With a lock (or SOURCE_DATE_EPOCH), the output is byte-for-byte reproducible.`,
   rootfsd build --lock rootfs.lock --output oci-archive:image.tar
   rootfsd build --distro ubuntu:24.04 --pkgs ca-certificates --tag localhost/ca:24.04
   rootfsd build --distro debian:12 --pkgs curl --arch amd64,arm64 --output oci:image   # an image index
-  rootfsd build --lock rootfs.amd64.lock --lock rootfs.arm64.lock --output docker://registry.example/app:1
+  rootfsd build --lock rootfs.amd64.lock --lock rootfs.arm64.lock --output docker://registry.example.invalid/app:1
   rootfsd build -f rootfs.yaml                 # the spec, from rootfs.lock beside it
   rootfsd build -f rootfs.yaml --update        # resolve again, rewrite rootfs.lock`,
 		Args: cobra.NoArgs,

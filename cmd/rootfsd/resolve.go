@@ -52,6 +52,9 @@ func newLockCmd(g *globals) *cobra.Command {
 each index's InRelease hash and date, and for every package its name, version,
 architecture, pool path, size and SHA256, plus the request. Building with
 --lock reproduces exactly that set, even after the archive has moved on.
+A lock holds one architecture: with --arch amd64,arm64 one lock each is
+written, the architecture before ".lock" (-o rootfs.lock writes
+rootfs.amd64.lock and rootfs.arm64.lock).
 The schema is documented in docs/lockfile.md.`,
 		Example: `  rootfsd lock --distro ubuntu:24.04 --pkgs ca-certificates
   rootfsd lock --distro debian:12 --pkgs curl -o curl.lock
