@@ -57,6 +57,13 @@ type BuildRequest struct {
 	User        string            `json:"user,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+	Platforms   []Platform        `json:"platforms,omitempty"`
+}
+
+// Platform is one architecture of a multi-architecture build.
+type Platform struct {
+	Request repo.Request `json:"request"`
+	Lock    *repo.Lock   `json:"lock,omitempty"`
 }
 
 // BuildResult is what a build produced; it mirrors the engine's.
@@ -68,8 +75,9 @@ type BuildResult struct {
 	ManifestDigest string     `json:"manifestDigest,omitempty"`
 	Outputs        []string   `json:"outputs"`
 	SBOM           []string   `json:"sbom,omitempty"`
-	Warnings       []string   `json:"warnings,omitempty"`
-	Cached         bool       `json:"cached,omitempty"`
+	Warnings       []string       `json:"warnings,omitempty"`
+	Cached         bool           `json:"cached,omitempty"`
+	Platforms      []*BuildResult `json:"platforms,omitempty"`
 }
 
 // Count is a number of files and their bytes.

@@ -188,9 +188,8 @@ func (a *auto) Show(ctx context.Context, req repo.Request, name string, rep repo
 func (a *auto) Build(ctx context.Context, req engine.BuildRequest, rep repo.Reporter) (*engine.BuildResult, error) {
 	// The API does not carry local files: a build that adds them runs here;
 	// so does an unprivileged commit into the user's own containers-storage,
-	// which needs this process's user namespace, and a multi-architecture
-	// build, which the API does not carry yet.
-	if !req.Overlay.Empty() || needsStorage(req) && rootless() || len(req.Platforms) > 0 {
+	// which needs this process's user namespace.
+	if !req.Overlay.Empty() || needsStorage(req) && rootless() {
 		return a.local().Build(ctx, req, rep)
 	}
 	w, heard := watch(rep)
@@ -223,11 +222,11 @@ func (r *remote) Build(ctx context.Context, req engine.BuildRequest, rep repo.Re
 	if !req.Overlay.Empty() {
 		return nil, fmt.Errorf("the daemon cannot add local files, paths or accounts (spec files:, --add): run with --daemon auto or never")
 	}
-	if len(req.Platforms) > 0 {
-		return nil, fmt.Errorf("the daemon does not build several architectures at once yet: run with --daemon auto or never (the build runs in this process, sharing the cache)")
-	}
 	ar := buildToAPI(req)
 	ar.Request = absSources(ar.Request)
+	for i := range ar.Platforms {
+		ar.Platforms[i].Request = absSources(ar.Platforms[i].Request)
+	}
 	for i, o := range ar.Outputs {
 		ar.Outputs[i] = absOutput(o)
 	}
@@ -270,25 +269,47 @@ func absOutput(o string) string {
 // mirror them field for field.
 
 func buildToAPI(r engine.BuildRequest) api.BuildRequest {
-	return api.BuildRequest{Request: r.Request, Lock: r.Lock, Outputs: append([]string(nil), r.Outputs...), Tag: r.Tag, Trim: r.Trim,
+	out := api.BuildRequest{Request: r.Request, Lock: r.Lock, Outputs: append([]string(nil), r.Outputs...), Tag: r.Tag, Trim: r.Trim,
 		Scripts: r.Scripts, Users: r.Users, Epoch: r.Epoch, Env: r.Env, Cmd: r.Cmd, Entrypoint: r.Entrypoint,
 		WorkingDir: r.WorkingDir, User: r.User, Labels: r.Labels, Annotations: r.Annotations}
+	for _, p := range r.Platforms {
+		out.Platforms = append(out.Platforms, api.Platform{Request: p.Request, Lock: p.Lock})
+	}
+	return out
 }
 
 func buildFromAPI(r api.BuildRequest) engine.BuildRequest {
-	return engine.BuildRequest{Request: r.Request, Lock: r.Lock, Outputs: r.Outputs, Tag: r.Tag, Trim: r.Trim,
+	out := engine.BuildRequest{Request: r.Request, Lock: r.Lock, Outputs: r.Outputs, Tag: r.Tag, Trim: r.Trim,
 		Scripts: r.Scripts, Users: r.Users, Epoch: r.Epoch, Env: r.Env, Cmd: r.Cmd, Entrypoint: r.Entrypoint,
 		WorkingDir: r.WorkingDir, User: r.User, Labels: r.Labels, Annotations: r.Annotations}
+	for _, p := range r.Platforms {
+		out.Platforms = append(out.Platforms, engine.Platform{Request: p.Request, Lock: p.Lock})
+	}
+	return out
 }
 
 func resultToAPI(r *engine.BuildResult) *api.BuildResult {
-	return &api.BuildResult{Lock: r.Lock, LayerDigest: r.LayerDigest, LayerSize: r.LayerSize, ImageID: r.ImageID,
+	if r == nil {
+		return nil
+	}
+	out := &api.BuildResult{Lock: r.Lock, LayerDigest: r.LayerDigest, LayerSize: r.LayerSize, ImageID: r.ImageID,
 		ManifestDigest: r.ManifestDigest, Outputs: r.Outputs, SBOM: r.SBOM, Warnings: r.Warnings, Cached: r.Cached}
+	for _, p := range r.Platforms {
+		out.Platforms = append(out.Platforms, resultToAPI(p))
+	}
+	return out
 }
 
 func resultFromAPI(r *api.BuildResult) *engine.BuildResult {
-	return &engine.BuildResult{Lock: r.Lock, LayerDigest: r.LayerDigest, LayerSize: r.LayerSize, ImageID: r.ImageID,
+	if r == nil {
+		return nil
+	}
+	out := &engine.BuildResult{Lock: r.Lock, LayerDigest: r.LayerDigest, LayerSize: r.LayerSize, ImageID: r.ImageID,
 		ManifestDigest: r.ManifestDigest, Outputs: r.Outputs, SBOM: r.SBOM, Warnings: r.Warnings, Cached: r.Cached}
+	for _, p := range r.Platforms {
+		out.Platforms = append(out.Platforms, resultFromAPI(p))
+	}
+	return out
 }
 
 // jsonEvents writes every event as one JSON line on stderr: what

@@ -408,3 +408,35 @@ func TestMultiArchTag(t *testing.T) {
 		t.Errorf("podman sees %q, want %q", got, want)
 	}
 }
+
+// TestDaemonMultiArch: the daemon builds several architectures (the API
+// carries the platforms) and writes the same index as a build in-process.
+func TestDaemonMultiArch(t *testing.T) {
+	g, _ := multiArchArchive(t)
+	g = g[:len(g)-2] // without --daemon never
+	sock := filepath.Join(socketDir(t), "d.sock")
+	cache := t.TempDir()
+	logs, _ := startDaemon(t, sock, cache)
+	dir := t.TempDir()
+	var digests []string
+	for _, mode := range []string{"always", "never"} {
+		layout := filepath.Join(dir, "oci-"+mode)
+		args := append(append([]string{}, g...), "--socket", sock, "--cache-dir", cache, "--daemon", mode, "build", "--distro", "debian:12",
+			"--variant", "custom", "--pkgs", "hello", "--arch", "amd64,arm64", "--output", "oci:"+layout)
+		out, stderr, code := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("--daemon %s: exit %d: %s\n%s", mode, code, stderr, logs.String())
+		}
+		d, got := readIndexLayout(t, layout, "latest")
+		if len(got) != 2 || got[1].Hello != "#!/bin/sh\necho hello from arm64" || !strings.Contains(out, "built debian:12 arm64: 3 packages") {
+			t.Errorf("--daemon %s: %+v\n%s", mode, got, out)
+		}
+		digests = append(digests, d)
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("the daemon's index %s differs from the in-process one %s", digests[0], digests[1])
+	}
+	if !strings.Contains(logs.String(), "arm64") {
+		t.Errorf("the daemon did not build (its log does not mention arm64):\n%s", logs.String())
+	}
+}

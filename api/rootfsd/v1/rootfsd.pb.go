@@ -75,7 +75,7 @@ func (x HealthResponse_ServingStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use HealthResponse_ServingStatus.Descriptor instead.
 func (HealthResponse_ServingStatus) EnumDescriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{37, 0}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{38, 0}
 }
 
 // Source is an extra repository (repo.Source).
@@ -849,14 +849,21 @@ type BuildRequest struct {
 	Users   []string `protobuf:"bytes,7,rep,name=users,proto3" json:"users,omitempty"`
 	// epoch_unix is SOURCE_DATE_EPOCH in seconds; unset means the lock's
 	// newest index date.
-	EpochUnix     *int64            `protobuf:"varint,8,opt,name=epoch_unix,json=epochUnix,proto3,oneof" json:"epoch_unix,omitempty"`
-	Env           []string          `protobuf:"bytes,9,rep,name=env,proto3" json:"env,omitempty"`
-	Cmd           []string          `protobuf:"bytes,10,rep,name=cmd,proto3" json:"cmd,omitempty"`
-	Entrypoint    []string          `protobuf:"bytes,11,rep,name=entrypoint,proto3" json:"entrypoint,omitempty"`
-	WorkingDir    string            `protobuf:"bytes,12,opt,name=working_dir,json=workingDir,proto3" json:"working_dir,omitempty"`
-	User          string            `protobuf:"bytes,13,opt,name=user,proto3" json:"user,omitempty"`
-	Labels        map[string]string `protobuf:"bytes,14,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Annotations   map[string]string `protobuf:"bytes,15,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	EpochUnix   *int64            `protobuf:"varint,8,opt,name=epoch_unix,json=epochUnix,proto3,oneof" json:"epoch_unix,omitempty"`
+	Env         []string          `protobuf:"bytes,9,rep,name=env,proto3" json:"env,omitempty"`
+	Cmd         []string          `protobuf:"bytes,10,rep,name=cmd,proto3" json:"cmd,omitempty"`
+	Entrypoint  []string          `protobuf:"bytes,11,rep,name=entrypoint,proto3" json:"entrypoint,omitempty"`
+	WorkingDir  string            `protobuf:"bytes,12,opt,name=working_dir,json=workingDir,proto3" json:"working_dir,omitempty"`
+	User        string            `protobuf:"bytes,13,opt,name=user,proto3" json:"user,omitempty"`
+	Labels      map[string]string `protobuf:"bytes,14,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Annotations map[string]string `protobuf:"bytes,15,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// platforms, when set, make a multi-architecture build: one image per
+	// platform, each from its own request or lock (request and lock above
+	// are unused). Outputs and tag with "{arch}" are written per
+	// architecture; oci, oci-archive and docker outputs without it get an
+	// OCI image index; a tag without it commits the daemon machine's
+	// architecture.
+	Platforms     []*Platform `protobuf:"bytes,17,rep,name=platforms,proto3" json:"platforms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1003,6 +1010,66 @@ func (x *BuildRequest) GetAnnotations() map[string]string {
 	return nil
 }
 
+func (x *BuildRequest) GetPlatforms() []*Platform {
+	if x != nil {
+		return x.Platforms
+	}
+	return nil
+}
+
+// Platform is one architecture of a multi-architecture build.
+type Platform struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	Lock          *Lock                  `protobuf:"bytes,2,opt,name=lock,proto3" json:"lock,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Platform) Reset() {
+	*x = Platform{}
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Platform) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Platform) ProtoMessage() {}
+
+func (x *Platform) ProtoReflect() protoreflect.Message {
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Platform.ProtoReflect.Descriptor instead.
+func (*Platform) Descriptor() ([]byte, []int) {
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Platform) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *Platform) GetLock() *Lock {
+	if x != nil {
+		return x.Lock
+	}
+	return nil
+}
+
 type BuildResult struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Lock           *Lock                  `protobuf:"bytes,1,opt,name=lock,proto3" json:"lock,omitempty"`
@@ -1014,13 +1081,16 @@ type BuildResult struct {
 	Sbom           []string               `protobuf:"bytes,7,rep,name=sbom,proto3" json:"sbom,omitempty"`
 	Warnings       []string               `protobuf:"bytes,8,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	Cached         bool                   `protobuf:"varint,9,opt,name=cached,proto3" json:"cached,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// platforms are the per-architecture results of a multi-architecture
+	// build; manifest_digest is then the image index's digest.
+	Platforms     []*BuildResult `protobuf:"bytes,10,rep,name=platforms,proto3" json:"platforms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BuildResult) Reset() {
 	*x = BuildResult{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[9]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1102,7 @@ func (x *BuildResult) String() string {
 func (*BuildResult) ProtoMessage() {}
 
 func (x *BuildResult) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[9]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1115,7 @@ func (x *BuildResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildResult.ProtoReflect.Descriptor instead.
 func (*BuildResult) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{9}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *BuildResult) GetLock() *Lock {
@@ -1111,6 +1181,13 @@ func (x *BuildResult) GetCached() bool {
 	return false
 }
 
+func (x *BuildResult) GetPlatforms() []*BuildResult {
+	if x != nil {
+		return x.Platforms
+	}
+	return nil
+}
+
 type BuildResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
@@ -1124,7 +1201,7 @@ type BuildResponse struct {
 
 func (x *BuildResponse) Reset() {
 	*x = BuildResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[10]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1136,7 +1213,7 @@ func (x *BuildResponse) String() string {
 func (*BuildResponse) ProtoMessage() {}
 
 func (x *BuildResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[10]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1149,7 +1226,7 @@ func (x *BuildResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildResponse.ProtoReflect.Descriptor instead.
 func (*BuildResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{10}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *BuildResponse) GetMsg() isBuildResponse_Msg {
@@ -1203,7 +1280,7 @@ type ResolveRequest struct {
 
 func (x *ResolveRequest) Reset() {
 	*x = ResolveRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[11]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1215,7 +1292,7 @@ func (x *ResolveRequest) String() string {
 func (*ResolveRequest) ProtoMessage() {}
 
 func (x *ResolveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[11]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1228,7 +1305,7 @@ func (x *ResolveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveRequest.ProtoReflect.Descriptor instead.
 func (*ResolveRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{11}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResolveRequest) GetOptions() *Options {
@@ -1258,7 +1335,7 @@ type ResolveResponse struct {
 
 func (x *ResolveResponse) Reset() {
 	*x = ResolveResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[12]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1347,7 @@ func (x *ResolveResponse) String() string {
 func (*ResolveResponse) ProtoMessage() {}
 
 func (x *ResolveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[12]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1360,7 @@ func (x *ResolveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveResponse.ProtoReflect.Descriptor instead.
 func (*ResolveResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{12}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResolveResponse) GetMsg() isResolveResponse_Msg {
@@ -1337,7 +1414,7 @@ type LockRequest struct {
 
 func (x *LockRequest) Reset() {
 	*x = LockRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[13]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1426,7 @@ func (x *LockRequest) String() string {
 func (*LockRequest) ProtoMessage() {}
 
 func (x *LockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[13]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1439,7 @@ func (x *LockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockRequest.ProtoReflect.Descriptor instead.
 func (*LockRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{13}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LockRequest) GetOptions() *Options {
@@ -1392,7 +1469,7 @@ type LockResponse struct {
 
 func (x *LockResponse) Reset() {
 	*x = LockResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[14]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1404,7 +1481,7 @@ func (x *LockResponse) String() string {
 func (*LockResponse) ProtoMessage() {}
 
 func (x *LockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[14]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1417,7 +1494,7 @@ func (x *LockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockResponse.ProtoReflect.Descriptor instead.
 func (*LockResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{14}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *LockResponse) GetMsg() isLockResponse_Msg {
@@ -1472,7 +1549,7 @@ type ShowRequest struct {
 
 func (x *ShowRequest) Reset() {
 	*x = ShowRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[15]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1484,7 +1561,7 @@ func (x *ShowRequest) String() string {
 func (*ShowRequest) ProtoMessage() {}
 
 func (x *ShowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[15]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1497,7 +1574,7 @@ func (x *ShowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShowRequest.ProtoReflect.Descriptor instead.
 func (*ShowRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{15}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ShowRequest) GetOptions() *Options {
@@ -1541,7 +1618,7 @@ type PackageInfo struct {
 
 func (x *PackageInfo) Reset() {
 	*x = PackageInfo{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[16]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +1630,7 @@ func (x *PackageInfo) String() string {
 func (*PackageInfo) ProtoMessage() {}
 
 func (x *PackageInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[16]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +1643,7 @@ func (x *PackageInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PackageInfo.ProtoReflect.Descriptor instead.
 func (*PackageInfo) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{16}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PackageInfo) GetName() string {
@@ -1655,7 +1732,7 @@ type PackageInfos struct {
 
 func (x *PackageInfos) Reset() {
 	*x = PackageInfos{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[17]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1667,7 +1744,7 @@ func (x *PackageInfos) String() string {
 func (*PackageInfos) ProtoMessage() {}
 
 func (x *PackageInfos) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[17]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1680,7 +1757,7 @@ func (x *PackageInfos) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PackageInfos.ProtoReflect.Descriptor instead.
 func (*PackageInfos) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{17}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PackageInfos) GetPackages() []*PackageInfo {
@@ -1703,7 +1780,7 @@ type ShowResponse struct {
 
 func (x *ShowResponse) Reset() {
 	*x = ShowResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[18]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1715,7 +1792,7 @@ func (x *ShowResponse) String() string {
 func (*ShowResponse) ProtoMessage() {}
 
 func (x *ShowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[18]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1728,7 +1805,7 @@ func (x *ShowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShowResponse.ProtoReflect.Descriptor instead.
 func (*ShowResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{18}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ShowResponse) GetMsg() isShowResponse_Msg {
@@ -1783,7 +1860,7 @@ type Count struct {
 
 func (x *Count) Reset() {
 	*x = Count{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[19]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1795,7 +1872,7 @@ func (x *Count) String() string {
 func (*Count) ProtoMessage() {}
 
 func (x *Count) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[19]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1808,7 +1885,7 @@ func (x *Count) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Count.ProtoReflect.Descriptor instead.
 func (*Count) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{19}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Count) GetFiles() int64 {
@@ -1840,7 +1917,7 @@ type CacheUsage struct {
 
 func (x *CacheUsage) Reset() {
 	*x = CacheUsage{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[20]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1852,7 +1929,7 @@ func (x *CacheUsage) String() string {
 func (*CacheUsage) ProtoMessage() {}
 
 func (x *CacheUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[20]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1865,7 +1942,7 @@ func (x *CacheUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheUsage.ProtoReflect.Descriptor instead.
 func (*CacheUsage) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{20}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CacheUsage) GetDir() string {
@@ -1926,7 +2003,7 @@ type CacheStatsRequest struct {
 
 func (x *CacheStatsRequest) Reset() {
 	*x = CacheStatsRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[21]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2015,7 @@ func (x *CacheStatsRequest) String() string {
 func (*CacheStatsRequest) ProtoMessage() {}
 
 func (x *CacheStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[21]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2028,7 @@ func (x *CacheStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheStatsRequest.ProtoReflect.Descriptor instead.
 func (*CacheStatsRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{21}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CacheStatsRequest) GetOptions() *Options {
@@ -1970,7 +2047,7 @@ type CacheStatsResponse struct {
 
 func (x *CacheStatsResponse) Reset() {
 	*x = CacheStatsResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[22]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1982,7 +2059,7 @@ func (x *CacheStatsResponse) String() string {
 func (*CacheStatsResponse) ProtoMessage() {}
 
 func (x *CacheStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[22]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1995,7 +2072,7 @@ func (x *CacheStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheStatsResponse.ProtoReflect.Descriptor instead.
 func (*CacheStatsResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{22}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CacheStatsResponse) GetUsage() *CacheUsage {
@@ -2021,7 +2098,7 @@ type Blob struct {
 
 func (x *Blob) Reset() {
 	*x = Blob{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[23]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2110,7 @@ func (x *Blob) String() string {
 func (*Blob) ProtoMessage() {}
 
 func (x *Blob) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[23]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2123,7 @@ func (x *Blob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Blob.ProtoReflect.Descriptor instead.
 func (*Blob) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{23}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Blob) GetDigest() string {
@@ -2107,7 +2184,7 @@ type CacheListRequest struct {
 
 func (x *CacheListRequest) Reset() {
 	*x = CacheListRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[24]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2119,7 +2196,7 @@ func (x *CacheListRequest) String() string {
 func (*CacheListRequest) ProtoMessage() {}
 
 func (x *CacheListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[24]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2132,7 +2209,7 @@ func (x *CacheListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheListRequest.ProtoReflect.Descriptor instead.
 func (*CacheListRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{24}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CacheListRequest) GetOptions() *Options {
@@ -2151,7 +2228,7 @@ type CacheListResponse struct {
 
 func (x *CacheListResponse) Reset() {
 	*x = CacheListResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[25]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2163,7 +2240,7 @@ func (x *CacheListResponse) String() string {
 func (*CacheListResponse) ProtoMessage() {}
 
 func (x *CacheListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[25]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2176,7 +2253,7 @@ func (x *CacheListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheListResponse.ProtoReflect.Descriptor instead.
 func (*CacheListResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{25}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CacheListResponse) GetBlobs() []*Blob {
@@ -2199,7 +2276,7 @@ type Problem struct {
 
 func (x *Problem) Reset() {
 	*x = Problem{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[26]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +2288,7 @@ func (x *Problem) String() string {
 func (*Problem) ProtoMessage() {}
 
 func (x *Problem) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[26]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,7 +2301,7 @@ func (x *Problem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Problem.ProtoReflect.Descriptor instead.
 func (*Problem) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{26}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Problem) GetKind() string {
@@ -2271,7 +2348,7 @@ type CacheVerifyRequest struct {
 
 func (x *CacheVerifyRequest) Reset() {
 	*x = CacheVerifyRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[27]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2283,7 +2360,7 @@ func (x *CacheVerifyRequest) String() string {
 func (*CacheVerifyRequest) ProtoMessage() {}
 
 func (x *CacheVerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[27]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2296,7 +2373,7 @@ func (x *CacheVerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheVerifyRequest.ProtoReflect.Descriptor instead.
 func (*CacheVerifyRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{27}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CacheVerifyRequest) GetOptions() *Options {
@@ -2317,7 +2394,7 @@ type CacheVerifyResponse struct {
 
 func (x *CacheVerifyResponse) Reset() {
 	*x = CacheVerifyResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[28]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2329,7 +2406,7 @@ func (x *CacheVerifyResponse) String() string {
 func (*CacheVerifyResponse) ProtoMessage() {}
 
 func (x *CacheVerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[28]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +2419,7 @@ func (x *CacheVerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheVerifyResponse.ProtoReflect.Descriptor instead.
 func (*CacheVerifyResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{28}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CacheVerifyResponse) GetBlobs() *Count {
@@ -2382,7 +2459,7 @@ type CachePruneRequest struct {
 
 func (x *CachePruneRequest) Reset() {
 	*x = CachePruneRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[29]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2394,7 +2471,7 @@ func (x *CachePruneRequest) String() string {
 func (*CachePruneRequest) ProtoMessage() {}
 
 func (x *CachePruneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[29]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2407,7 +2484,7 @@ func (x *CachePruneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CachePruneRequest.ProtoReflect.Descriptor instead.
 func (*CachePruneRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{29}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CachePruneRequest) GetOptions() *Options {
@@ -2465,7 +2542,7 @@ type CachePruneResponse struct {
 
 func (x *CachePruneResponse) Reset() {
 	*x = CachePruneResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[30]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2477,7 +2554,7 @@ func (x *CachePruneResponse) String() string {
 func (*CachePruneResponse) ProtoMessage() {}
 
 func (x *CachePruneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[30]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2490,7 +2567,7 @@ func (x *CachePruneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CachePruneResponse.ProtoReflect.Descriptor instead.
 func (*CachePruneResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{30}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CachePruneResponse) GetRemoved() []*Blob {
@@ -2536,7 +2613,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[31]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2548,7 +2625,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[31]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2561,7 +2638,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{31}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{32}
 }
 
 // Operation is one request the daemon is working on.
@@ -2584,7 +2661,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[32]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2596,7 +2673,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[32]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2609,7 +2686,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{32}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Operation) GetId() string {
@@ -2696,7 +2773,7 @@ type ShareStats struct {
 
 func (x *ShareStats) Reset() {
 	*x = ShareStats{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[33]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2708,7 +2785,7 @@ func (x *ShareStats) String() string {
 func (*ShareStats) ProtoMessage() {}
 
 func (x *ShareStats) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[33]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2721,7 +2798,7 @@ func (x *ShareStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareStats.ProtoReflect.Descriptor instead.
 func (*ShareStats) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{33}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ShareStats) GetUpstream() int64 {
@@ -2792,7 +2869,7 @@ type Daemon struct {
 
 func (x *Daemon) Reset() {
 	*x = Daemon{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[34]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2804,7 +2881,7 @@ func (x *Daemon) String() string {
 func (*Daemon) ProtoMessage() {}
 
 func (x *Daemon) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[34]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2817,7 +2894,7 @@ func (x *Daemon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Daemon.ProtoReflect.Descriptor instead.
 func (*Daemon) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{34}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Daemon) GetVersion() string {
@@ -2909,7 +2986,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[35]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2921,7 +2998,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[35]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2934,7 +3011,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{35}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *StatusResponse) GetDaemon() *Daemon {
@@ -2973,7 +3050,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[36]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2985,7 +3062,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[36]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2998,7 +3075,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{36}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{37}
 }
 
 type HealthResponse struct {
@@ -3010,7 +3087,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[37]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3022,7 +3099,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[37]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3035,7 +3112,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{37}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *HealthResponse) GetStatus() HealthResponse_ServingStatus {
@@ -3053,7 +3130,7 @@ type VersionRequest struct {
 
 func (x *VersionRequest) Reset() {
 	*x = VersionRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[38]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3065,7 +3142,7 @@ func (x *VersionRequest) String() string {
 func (*VersionRequest) ProtoMessage() {}
 
 func (x *VersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[38]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3078,7 +3155,7 @@ func (x *VersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionRequest.ProtoReflect.Descriptor instead.
 func (*VersionRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{38}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{39}
 }
 
 type VersionResponse struct {
@@ -3092,7 +3169,7 @@ type VersionResponse struct {
 
 func (x *VersionResponse) Reset() {
 	*x = VersionResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[39]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3104,7 +3181,7 @@ func (x *VersionResponse) String() string {
 func (*VersionResponse) ProtoMessage() {}
 
 func (x *VersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[39]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3117,7 +3194,7 @@ func (x *VersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionResponse.ProtoReflect.Descriptor instead.
 func (*VersionResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{39}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *VersionResponse) GetVersion() string {
@@ -3220,7 +3297,7 @@ const file_rootfsd_v1_rootfsd_proto_rawDesc = "" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x18\n" +
 	"\acurrent\x18\x04 \x01(\x03R\acurrent\x12\x14\n" +
 	"\x05total\x18\x05 \x01(\x03R\x05total\x12\x16\n" +
-	"\x06cached\x18\x06 \x01(\bR\x06cached\"\xb4\x05\n" +
+	"\x06cached\x18\x06 \x01(\bR\x06cached\"\xe8\x05\n" +
 	"\fBuildRequest\x12-\n" +
 	"\aoptions\x18\x10 \x01(\v2\x13.rootfsd.v1.OptionsR\aoptions\x12-\n" +
 	"\arequest\x18\x01 \x01(\v2\x13.rootfsd.v1.RequestR\arequest\x12$\n" +
@@ -3242,14 +3319,18 @@ const file_rootfsd_v1_rootfsd_proto_rawDesc = "" +
 	"workingDir\x12\x12\n" +
 	"\x04user\x18\r \x01(\tR\x04user\x12<\n" +
 	"\x06labels\x18\x0e \x03(\v2$.rootfsd.v1.BuildRequest.LabelsEntryR\x06labels\x12K\n" +
-	"\vannotations\x18\x0f \x03(\v2).rootfsd.v1.BuildRequest.AnnotationsEntryR\vannotations\x1a9\n" +
+	"\vannotations\x18\x0f \x03(\v2).rootfsd.v1.BuildRequest.AnnotationsEntryR\vannotations\x122\n" +
+	"\tplatforms\x18\x11 \x03(\v2\x14.rootfsd.v1.PlatformR\tplatforms\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10AnnotationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\r\n" +
-	"\v_epoch_unix\"\x9b\x02\n" +
+	"\v_epoch_unix\"_\n" +
+	"\bPlatform\x12-\n" +
+	"\arequest\x18\x01 \x01(\v2\x13.rootfsd.v1.RequestR\arequest\x12$\n" +
+	"\x04lock\x18\x02 \x01(\v2\x10.rootfsd.v1.LockR\x04lock\"\xd2\x02\n" +
 	"\vBuildResult\x12$\n" +
 	"\x04lock\x18\x01 \x01(\v2\x10.rootfsd.v1.LockR\x04lock\x12!\n" +
 	"\flayer_digest\x18\x02 \x01(\tR\vlayerDigest\x12\x1d\n" +
@@ -3260,7 +3341,9 @@ const file_rootfsd_v1_rootfsd_proto_rawDesc = "" +
 	"\aoutputs\x18\x06 \x03(\tR\aoutputs\x12\x12\n" +
 	"\x04sbom\x18\a \x03(\tR\x04sbom\x12\x1a\n" +
 	"\bwarnings\x18\b \x03(\tR\bwarnings\x12\x16\n" +
-	"\x06cached\x18\t \x01(\bR\x06cached\"t\n" +
+	"\x06cached\x18\t \x01(\bR\x06cached\x125\n" +
+	"\tplatforms\x18\n" +
+	" \x03(\v2\x17.rootfsd.v1.BuildResultR\tplatforms\"t\n" +
 	"\rBuildResponse\x12)\n" +
 	"\x05event\x18\x01 \x01(\v2\x11.rootfsd.v1.EventH\x00R\x05event\x121\n" +
 	"\x06result\x18\x02 \x01(\v2\x17.rootfsd.v1.BuildResultH\x00R\x06resultB\x05\n" +
@@ -3458,7 +3541,7 @@ func file_rootfsd_v1_rootfsd_proto_rawDescGZIP() []byte {
 }
 
 var file_rootfsd_v1_rootfsd_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_rootfsd_v1_rootfsd_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_rootfsd_v1_rootfsd_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_rootfsd_v1_rootfsd_proto_goTypes = []any{
 	(HealthResponse_ServingStatus)(0), // 0: rootfsd.v1.HealthResponse.ServingStatus
 	(*Source)(nil),                    // 1: rootfsd.v1.Source
@@ -3470,42 +3553,43 @@ var file_rootfsd_v1_rootfsd_proto_goTypes = []any{
 	(*Lock)(nil),                      // 7: rootfsd.v1.Lock
 	(*Event)(nil),                     // 8: rootfsd.v1.Event
 	(*BuildRequest)(nil),              // 9: rootfsd.v1.BuildRequest
-	(*BuildResult)(nil),               // 10: rootfsd.v1.BuildResult
-	(*BuildResponse)(nil),             // 11: rootfsd.v1.BuildResponse
-	(*ResolveRequest)(nil),            // 12: rootfsd.v1.ResolveRequest
-	(*ResolveResponse)(nil),           // 13: rootfsd.v1.ResolveResponse
-	(*LockRequest)(nil),               // 14: rootfsd.v1.LockRequest
-	(*LockResponse)(nil),              // 15: rootfsd.v1.LockResponse
-	(*ShowRequest)(nil),               // 16: rootfsd.v1.ShowRequest
-	(*PackageInfo)(nil),               // 17: rootfsd.v1.PackageInfo
-	(*PackageInfos)(nil),              // 18: rootfsd.v1.PackageInfos
-	(*ShowResponse)(nil),              // 19: rootfsd.v1.ShowResponse
-	(*Count)(nil),                     // 20: rootfsd.v1.Count
-	(*CacheUsage)(nil),                // 21: rootfsd.v1.CacheUsage
-	(*CacheStatsRequest)(nil),         // 22: rootfsd.v1.CacheStatsRequest
-	(*CacheStatsResponse)(nil),        // 23: rootfsd.v1.CacheStatsResponse
-	(*Blob)(nil),                      // 24: rootfsd.v1.Blob
-	(*CacheListRequest)(nil),          // 25: rootfsd.v1.CacheListRequest
-	(*CacheListResponse)(nil),         // 26: rootfsd.v1.CacheListResponse
-	(*Problem)(nil),                   // 27: rootfsd.v1.Problem
-	(*CacheVerifyRequest)(nil),        // 28: rootfsd.v1.CacheVerifyRequest
-	(*CacheVerifyResponse)(nil),       // 29: rootfsd.v1.CacheVerifyResponse
-	(*CachePruneRequest)(nil),         // 30: rootfsd.v1.CachePruneRequest
-	(*CachePruneResponse)(nil),        // 31: rootfsd.v1.CachePruneResponse
-	(*StatusRequest)(nil),             // 32: rootfsd.v1.StatusRequest
-	(*Operation)(nil),                 // 33: rootfsd.v1.Operation
-	(*ShareStats)(nil),                // 34: rootfsd.v1.ShareStats
-	(*Daemon)(nil),                    // 35: rootfsd.v1.Daemon
-	(*StatusResponse)(nil),            // 36: rootfsd.v1.StatusResponse
-	(*HealthRequest)(nil),             // 37: rootfsd.v1.HealthRequest
-	(*HealthResponse)(nil),            // 38: rootfsd.v1.HealthResponse
-	(*VersionRequest)(nil),            // 39: rootfsd.v1.VersionRequest
-	(*VersionResponse)(nil),           // 40: rootfsd.v1.VersionResponse
-	nil,                               // 41: rootfsd.v1.BuildRequest.LabelsEntry
-	nil,                               // 42: rootfsd.v1.BuildRequest.AnnotationsEntry
-	nil,                               // 43: rootfsd.v1.PackageInfo.FieldsEntry
-	nil,                               // 44: rootfsd.v1.CacheUsage.KindsEntry
-	nil,                               // 45: rootfsd.v1.ShareStats.PerUrlEntry
+	(*Platform)(nil),                  // 10: rootfsd.v1.Platform
+	(*BuildResult)(nil),               // 11: rootfsd.v1.BuildResult
+	(*BuildResponse)(nil),             // 12: rootfsd.v1.BuildResponse
+	(*ResolveRequest)(nil),            // 13: rootfsd.v1.ResolveRequest
+	(*ResolveResponse)(nil),           // 14: rootfsd.v1.ResolveResponse
+	(*LockRequest)(nil),               // 15: rootfsd.v1.LockRequest
+	(*LockResponse)(nil),              // 16: rootfsd.v1.LockResponse
+	(*ShowRequest)(nil),               // 17: rootfsd.v1.ShowRequest
+	(*PackageInfo)(nil),               // 18: rootfsd.v1.PackageInfo
+	(*PackageInfos)(nil),              // 19: rootfsd.v1.PackageInfos
+	(*ShowResponse)(nil),              // 20: rootfsd.v1.ShowResponse
+	(*Count)(nil),                     // 21: rootfsd.v1.Count
+	(*CacheUsage)(nil),                // 22: rootfsd.v1.CacheUsage
+	(*CacheStatsRequest)(nil),         // 23: rootfsd.v1.CacheStatsRequest
+	(*CacheStatsResponse)(nil),        // 24: rootfsd.v1.CacheStatsResponse
+	(*Blob)(nil),                      // 25: rootfsd.v1.Blob
+	(*CacheListRequest)(nil),          // 26: rootfsd.v1.CacheListRequest
+	(*CacheListResponse)(nil),         // 27: rootfsd.v1.CacheListResponse
+	(*Problem)(nil),                   // 28: rootfsd.v1.Problem
+	(*CacheVerifyRequest)(nil),        // 29: rootfsd.v1.CacheVerifyRequest
+	(*CacheVerifyResponse)(nil),       // 30: rootfsd.v1.CacheVerifyResponse
+	(*CachePruneRequest)(nil),         // 31: rootfsd.v1.CachePruneRequest
+	(*CachePruneResponse)(nil),        // 32: rootfsd.v1.CachePruneResponse
+	(*StatusRequest)(nil),             // 33: rootfsd.v1.StatusRequest
+	(*Operation)(nil),                 // 34: rootfsd.v1.Operation
+	(*ShareStats)(nil),                // 35: rootfsd.v1.ShareStats
+	(*Daemon)(nil),                    // 36: rootfsd.v1.Daemon
+	(*StatusResponse)(nil),            // 37: rootfsd.v1.StatusResponse
+	(*HealthRequest)(nil),             // 38: rootfsd.v1.HealthRequest
+	(*HealthResponse)(nil),            // 39: rootfsd.v1.HealthResponse
+	(*VersionRequest)(nil),            // 40: rootfsd.v1.VersionRequest
+	(*VersionResponse)(nil),           // 41: rootfsd.v1.VersionResponse
+	nil,                               // 42: rootfsd.v1.BuildRequest.LabelsEntry
+	nil,                               // 43: rootfsd.v1.BuildRequest.AnnotationsEntry
+	nil,                               // 44: rootfsd.v1.PackageInfo.FieldsEntry
+	nil,                               // 45: rootfsd.v1.CacheUsage.KindsEntry
+	nil,                               // 46: rootfsd.v1.ShareStats.PerUrlEntry
 }
 var file_rootfsd_v1_rootfsd_proto_depIdxs = []int32{
 	1,  // 0: rootfsd.v1.Request.sources:type_name -> rootfsd.v1.Source
@@ -3516,78 +3600,82 @@ var file_rootfsd_v1_rootfsd_proto_depIdxs = []int32{
 	3,  // 5: rootfsd.v1.BuildRequest.options:type_name -> rootfsd.v1.Options
 	2,  // 6: rootfsd.v1.BuildRequest.request:type_name -> rootfsd.v1.Request
 	7,  // 7: rootfsd.v1.BuildRequest.lock:type_name -> rootfsd.v1.Lock
-	41, // 8: rootfsd.v1.BuildRequest.labels:type_name -> rootfsd.v1.BuildRequest.LabelsEntry
-	42, // 9: rootfsd.v1.BuildRequest.annotations:type_name -> rootfsd.v1.BuildRequest.AnnotationsEntry
-	7,  // 10: rootfsd.v1.BuildResult.lock:type_name -> rootfsd.v1.Lock
-	8,  // 11: rootfsd.v1.BuildResponse.event:type_name -> rootfsd.v1.Event
-	10, // 12: rootfsd.v1.BuildResponse.result:type_name -> rootfsd.v1.BuildResult
-	3,  // 13: rootfsd.v1.ResolveRequest.options:type_name -> rootfsd.v1.Options
-	2,  // 14: rootfsd.v1.ResolveRequest.request:type_name -> rootfsd.v1.Request
-	8,  // 15: rootfsd.v1.ResolveResponse.event:type_name -> rootfsd.v1.Event
-	6,  // 16: rootfsd.v1.ResolveResponse.plan:type_name -> rootfsd.v1.Plan
-	3,  // 17: rootfsd.v1.LockRequest.options:type_name -> rootfsd.v1.Options
-	2,  // 18: rootfsd.v1.LockRequest.request:type_name -> rootfsd.v1.Request
-	8,  // 19: rootfsd.v1.LockResponse.event:type_name -> rootfsd.v1.Event
-	7,  // 20: rootfsd.v1.LockResponse.lock:type_name -> rootfsd.v1.Lock
-	3,  // 21: rootfsd.v1.ShowRequest.options:type_name -> rootfsd.v1.Options
-	2,  // 22: rootfsd.v1.ShowRequest.request:type_name -> rootfsd.v1.Request
-	43, // 23: rootfsd.v1.PackageInfo.fields:type_name -> rootfsd.v1.PackageInfo.FieldsEntry
-	17, // 24: rootfsd.v1.PackageInfos.packages:type_name -> rootfsd.v1.PackageInfo
-	8,  // 25: rootfsd.v1.ShowResponse.event:type_name -> rootfsd.v1.Event
-	18, // 26: rootfsd.v1.ShowResponse.result:type_name -> rootfsd.v1.PackageInfos
-	20, // 27: rootfsd.v1.CacheUsage.blobs:type_name -> rootfsd.v1.Count
-	44, // 28: rootfsd.v1.CacheUsage.kinds:type_name -> rootfsd.v1.CacheUsage.KindsEntry
-	20, // 29: rootfsd.v1.CacheUsage.referenced:type_name -> rootfsd.v1.Count
-	20, // 30: rootfsd.v1.CacheUsage.temp:type_name -> rootfsd.v1.Count
-	20, // 31: rootfsd.v1.CacheUsage.quarantine:type_name -> rootfsd.v1.Count
-	3,  // 32: rootfsd.v1.CacheStatsRequest.options:type_name -> rootfsd.v1.Options
-	21, // 33: rootfsd.v1.CacheStatsResponse.usage:type_name -> rootfsd.v1.CacheUsage
-	3,  // 34: rootfsd.v1.CacheListRequest.options:type_name -> rootfsd.v1.Options
-	24, // 35: rootfsd.v1.CacheListResponse.blobs:type_name -> rootfsd.v1.Blob
-	3,  // 36: rootfsd.v1.CacheVerifyRequest.options:type_name -> rootfsd.v1.Options
-	20, // 37: rootfsd.v1.CacheVerifyResponse.blobs:type_name -> rootfsd.v1.Count
-	27, // 38: rootfsd.v1.CacheVerifyResponse.problems:type_name -> rootfsd.v1.Problem
-	20, // 39: rootfsd.v1.CacheVerifyResponse.temp_removed:type_name -> rootfsd.v1.Count
-	3,  // 40: rootfsd.v1.CachePruneRequest.options:type_name -> rootfsd.v1.Options
-	24, // 41: rootfsd.v1.CachePruneResponse.removed:type_name -> rootfsd.v1.Blob
-	20, // 42: rootfsd.v1.CachePruneResponse.freed:type_name -> rootfsd.v1.Count
-	20, // 43: rootfsd.v1.CachePruneResponse.kept:type_name -> rootfsd.v1.Count
-	20, // 44: rootfsd.v1.CachePruneResponse.temp:type_name -> rootfsd.v1.Count
-	20, // 45: rootfsd.v1.CachePruneResponse.quarantine:type_name -> rootfsd.v1.Count
-	45, // 46: rootfsd.v1.ShareStats.per_url:type_name -> rootfsd.v1.ShareStats.PerUrlEntry
-	35, // 47: rootfsd.v1.StatusResponse.daemon:type_name -> rootfsd.v1.Daemon
-	33, // 48: rootfsd.v1.StatusResponse.operations:type_name -> rootfsd.v1.Operation
-	34, // 49: rootfsd.v1.StatusResponse.share:type_name -> rootfsd.v1.ShareStats
-	21, // 50: rootfsd.v1.StatusResponse.cache:type_name -> rootfsd.v1.CacheUsage
-	0,  // 51: rootfsd.v1.HealthResponse.status:type_name -> rootfsd.v1.HealthResponse.ServingStatus
-	20, // 52: rootfsd.v1.CacheUsage.KindsEntry.value:type_name -> rootfsd.v1.Count
-	9,  // 53: rootfsd.v1.RootfsdService.Build:input_type -> rootfsd.v1.BuildRequest
-	12, // 54: rootfsd.v1.RootfsdService.Resolve:input_type -> rootfsd.v1.ResolveRequest
-	14, // 55: rootfsd.v1.RootfsdService.Lock:input_type -> rootfsd.v1.LockRequest
-	16, // 56: rootfsd.v1.RootfsdService.Show:input_type -> rootfsd.v1.ShowRequest
-	22, // 57: rootfsd.v1.RootfsdService.CacheStats:input_type -> rootfsd.v1.CacheStatsRequest
-	25, // 58: rootfsd.v1.RootfsdService.CacheList:input_type -> rootfsd.v1.CacheListRequest
-	28, // 59: rootfsd.v1.RootfsdService.CacheVerify:input_type -> rootfsd.v1.CacheVerifyRequest
-	30, // 60: rootfsd.v1.RootfsdService.CachePrune:input_type -> rootfsd.v1.CachePruneRequest
-	32, // 61: rootfsd.v1.RootfsdService.Status:input_type -> rootfsd.v1.StatusRequest
-	37, // 62: rootfsd.v1.RootfsdService.Health:input_type -> rootfsd.v1.HealthRequest
-	39, // 63: rootfsd.v1.RootfsdService.Version:input_type -> rootfsd.v1.VersionRequest
-	11, // 64: rootfsd.v1.RootfsdService.Build:output_type -> rootfsd.v1.BuildResponse
-	13, // 65: rootfsd.v1.RootfsdService.Resolve:output_type -> rootfsd.v1.ResolveResponse
-	15, // 66: rootfsd.v1.RootfsdService.Lock:output_type -> rootfsd.v1.LockResponse
-	19, // 67: rootfsd.v1.RootfsdService.Show:output_type -> rootfsd.v1.ShowResponse
-	23, // 68: rootfsd.v1.RootfsdService.CacheStats:output_type -> rootfsd.v1.CacheStatsResponse
-	26, // 69: rootfsd.v1.RootfsdService.CacheList:output_type -> rootfsd.v1.CacheListResponse
-	29, // 70: rootfsd.v1.RootfsdService.CacheVerify:output_type -> rootfsd.v1.CacheVerifyResponse
-	31, // 71: rootfsd.v1.RootfsdService.CachePrune:output_type -> rootfsd.v1.CachePruneResponse
-	36, // 72: rootfsd.v1.RootfsdService.Status:output_type -> rootfsd.v1.StatusResponse
-	38, // 73: rootfsd.v1.RootfsdService.Health:output_type -> rootfsd.v1.HealthResponse
-	40, // 74: rootfsd.v1.RootfsdService.Version:output_type -> rootfsd.v1.VersionResponse
-	64, // [64:75] is the sub-list for method output_type
-	53, // [53:64] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	42, // 8: rootfsd.v1.BuildRequest.labels:type_name -> rootfsd.v1.BuildRequest.LabelsEntry
+	43, // 9: rootfsd.v1.BuildRequest.annotations:type_name -> rootfsd.v1.BuildRequest.AnnotationsEntry
+	10, // 10: rootfsd.v1.BuildRequest.platforms:type_name -> rootfsd.v1.Platform
+	2,  // 11: rootfsd.v1.Platform.request:type_name -> rootfsd.v1.Request
+	7,  // 12: rootfsd.v1.Platform.lock:type_name -> rootfsd.v1.Lock
+	7,  // 13: rootfsd.v1.BuildResult.lock:type_name -> rootfsd.v1.Lock
+	11, // 14: rootfsd.v1.BuildResult.platforms:type_name -> rootfsd.v1.BuildResult
+	8,  // 15: rootfsd.v1.BuildResponse.event:type_name -> rootfsd.v1.Event
+	11, // 16: rootfsd.v1.BuildResponse.result:type_name -> rootfsd.v1.BuildResult
+	3,  // 17: rootfsd.v1.ResolveRequest.options:type_name -> rootfsd.v1.Options
+	2,  // 18: rootfsd.v1.ResolveRequest.request:type_name -> rootfsd.v1.Request
+	8,  // 19: rootfsd.v1.ResolveResponse.event:type_name -> rootfsd.v1.Event
+	6,  // 20: rootfsd.v1.ResolveResponse.plan:type_name -> rootfsd.v1.Plan
+	3,  // 21: rootfsd.v1.LockRequest.options:type_name -> rootfsd.v1.Options
+	2,  // 22: rootfsd.v1.LockRequest.request:type_name -> rootfsd.v1.Request
+	8,  // 23: rootfsd.v1.LockResponse.event:type_name -> rootfsd.v1.Event
+	7,  // 24: rootfsd.v1.LockResponse.lock:type_name -> rootfsd.v1.Lock
+	3,  // 25: rootfsd.v1.ShowRequest.options:type_name -> rootfsd.v1.Options
+	2,  // 26: rootfsd.v1.ShowRequest.request:type_name -> rootfsd.v1.Request
+	44, // 27: rootfsd.v1.PackageInfo.fields:type_name -> rootfsd.v1.PackageInfo.FieldsEntry
+	18, // 28: rootfsd.v1.PackageInfos.packages:type_name -> rootfsd.v1.PackageInfo
+	8,  // 29: rootfsd.v1.ShowResponse.event:type_name -> rootfsd.v1.Event
+	19, // 30: rootfsd.v1.ShowResponse.result:type_name -> rootfsd.v1.PackageInfos
+	21, // 31: rootfsd.v1.CacheUsage.blobs:type_name -> rootfsd.v1.Count
+	45, // 32: rootfsd.v1.CacheUsage.kinds:type_name -> rootfsd.v1.CacheUsage.KindsEntry
+	21, // 33: rootfsd.v1.CacheUsage.referenced:type_name -> rootfsd.v1.Count
+	21, // 34: rootfsd.v1.CacheUsage.temp:type_name -> rootfsd.v1.Count
+	21, // 35: rootfsd.v1.CacheUsage.quarantine:type_name -> rootfsd.v1.Count
+	3,  // 36: rootfsd.v1.CacheStatsRequest.options:type_name -> rootfsd.v1.Options
+	22, // 37: rootfsd.v1.CacheStatsResponse.usage:type_name -> rootfsd.v1.CacheUsage
+	3,  // 38: rootfsd.v1.CacheListRequest.options:type_name -> rootfsd.v1.Options
+	25, // 39: rootfsd.v1.CacheListResponse.blobs:type_name -> rootfsd.v1.Blob
+	3,  // 40: rootfsd.v1.CacheVerifyRequest.options:type_name -> rootfsd.v1.Options
+	21, // 41: rootfsd.v1.CacheVerifyResponse.blobs:type_name -> rootfsd.v1.Count
+	28, // 42: rootfsd.v1.CacheVerifyResponse.problems:type_name -> rootfsd.v1.Problem
+	21, // 43: rootfsd.v1.CacheVerifyResponse.temp_removed:type_name -> rootfsd.v1.Count
+	3,  // 44: rootfsd.v1.CachePruneRequest.options:type_name -> rootfsd.v1.Options
+	25, // 45: rootfsd.v1.CachePruneResponse.removed:type_name -> rootfsd.v1.Blob
+	21, // 46: rootfsd.v1.CachePruneResponse.freed:type_name -> rootfsd.v1.Count
+	21, // 47: rootfsd.v1.CachePruneResponse.kept:type_name -> rootfsd.v1.Count
+	21, // 48: rootfsd.v1.CachePruneResponse.temp:type_name -> rootfsd.v1.Count
+	21, // 49: rootfsd.v1.CachePruneResponse.quarantine:type_name -> rootfsd.v1.Count
+	46, // 50: rootfsd.v1.ShareStats.per_url:type_name -> rootfsd.v1.ShareStats.PerUrlEntry
+	36, // 51: rootfsd.v1.StatusResponse.daemon:type_name -> rootfsd.v1.Daemon
+	34, // 52: rootfsd.v1.StatusResponse.operations:type_name -> rootfsd.v1.Operation
+	35, // 53: rootfsd.v1.StatusResponse.share:type_name -> rootfsd.v1.ShareStats
+	22, // 54: rootfsd.v1.StatusResponse.cache:type_name -> rootfsd.v1.CacheUsage
+	0,  // 55: rootfsd.v1.HealthResponse.status:type_name -> rootfsd.v1.HealthResponse.ServingStatus
+	21, // 56: rootfsd.v1.CacheUsage.KindsEntry.value:type_name -> rootfsd.v1.Count
+	9,  // 57: rootfsd.v1.RootfsdService.Build:input_type -> rootfsd.v1.BuildRequest
+	13, // 58: rootfsd.v1.RootfsdService.Resolve:input_type -> rootfsd.v1.ResolveRequest
+	15, // 59: rootfsd.v1.RootfsdService.Lock:input_type -> rootfsd.v1.LockRequest
+	17, // 60: rootfsd.v1.RootfsdService.Show:input_type -> rootfsd.v1.ShowRequest
+	23, // 61: rootfsd.v1.RootfsdService.CacheStats:input_type -> rootfsd.v1.CacheStatsRequest
+	26, // 62: rootfsd.v1.RootfsdService.CacheList:input_type -> rootfsd.v1.CacheListRequest
+	29, // 63: rootfsd.v1.RootfsdService.CacheVerify:input_type -> rootfsd.v1.CacheVerifyRequest
+	31, // 64: rootfsd.v1.RootfsdService.CachePrune:input_type -> rootfsd.v1.CachePruneRequest
+	33, // 65: rootfsd.v1.RootfsdService.Status:input_type -> rootfsd.v1.StatusRequest
+	38, // 66: rootfsd.v1.RootfsdService.Health:input_type -> rootfsd.v1.HealthRequest
+	40, // 67: rootfsd.v1.RootfsdService.Version:input_type -> rootfsd.v1.VersionRequest
+	12, // 68: rootfsd.v1.RootfsdService.Build:output_type -> rootfsd.v1.BuildResponse
+	14, // 69: rootfsd.v1.RootfsdService.Resolve:output_type -> rootfsd.v1.ResolveResponse
+	16, // 70: rootfsd.v1.RootfsdService.Lock:output_type -> rootfsd.v1.LockResponse
+	20, // 71: rootfsd.v1.RootfsdService.Show:output_type -> rootfsd.v1.ShowResponse
+	24, // 72: rootfsd.v1.RootfsdService.CacheStats:output_type -> rootfsd.v1.CacheStatsResponse
+	27, // 73: rootfsd.v1.RootfsdService.CacheList:output_type -> rootfsd.v1.CacheListResponse
+	30, // 74: rootfsd.v1.RootfsdService.CacheVerify:output_type -> rootfsd.v1.CacheVerifyResponse
+	32, // 75: rootfsd.v1.RootfsdService.CachePrune:output_type -> rootfsd.v1.CachePruneResponse
+	37, // 76: rootfsd.v1.RootfsdService.Status:output_type -> rootfsd.v1.StatusResponse
+	39, // 77: rootfsd.v1.RootfsdService.Health:output_type -> rootfsd.v1.HealthResponse
+	41, // 78: rootfsd.v1.RootfsdService.Version:output_type -> rootfsd.v1.VersionResponse
+	68, // [68:79] is the sub-list for method output_type
+	57, // [57:68] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_rootfsd_v1_rootfsd_proto_init() }
@@ -3596,19 +3684,19 @@ func file_rootfsd_v1_rootfsd_proto_init() {
 		return
 	}
 	file_rootfsd_v1_rootfsd_proto_msgTypes[8].OneofWrappers = []any{}
-	file_rootfsd_v1_rootfsd_proto_msgTypes[10].OneofWrappers = []any{
+	file_rootfsd_v1_rootfsd_proto_msgTypes[11].OneofWrappers = []any{
 		(*BuildResponse_Event)(nil),
 		(*BuildResponse_Result)(nil),
 	}
-	file_rootfsd_v1_rootfsd_proto_msgTypes[12].OneofWrappers = []any{
+	file_rootfsd_v1_rootfsd_proto_msgTypes[13].OneofWrappers = []any{
 		(*ResolveResponse_Event)(nil),
 		(*ResolveResponse_Plan)(nil),
 	}
-	file_rootfsd_v1_rootfsd_proto_msgTypes[14].OneofWrappers = []any{
+	file_rootfsd_v1_rootfsd_proto_msgTypes[15].OneofWrappers = []any{
 		(*LockResponse_Event)(nil),
 		(*LockResponse_Lock)(nil),
 	}
-	file_rootfsd_v1_rootfsd_proto_msgTypes[18].OneofWrappers = []any{
+	file_rootfsd_v1_rootfsd_proto_msgTypes[19].OneofWrappers = []any{
 		(*ShowResponse_Event)(nil),
 		(*ShowResponse_Result)(nil),
 	}
@@ -3618,7 +3706,7 @@ func file_rootfsd_v1_rootfsd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rootfsd_v1_rootfsd_proto_rawDesc), len(file_rootfsd_v1_rootfsd_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   45,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
