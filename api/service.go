@@ -68,13 +68,13 @@ type Platform struct {
 
 // BuildResult is what a build produced; it mirrors the engine's.
 type BuildResult struct {
-	Lock           *repo.Lock `json:"lock"`
-	LayerDigest    string     `json:"layerDigest"`
-	LayerSize      int64      `json:"layerSize"`
-	ImageID        string     `json:"imageId,omitempty"`
-	ManifestDigest string     `json:"manifestDigest,omitempty"`
-	Outputs        []string   `json:"outputs"`
-	SBOM           []string   `json:"sbom,omitempty"`
+	Lock           *repo.Lock     `json:"lock"`
+	LayerDigest    string         `json:"layerDigest"`
+	LayerSize      int64          `json:"layerSize"`
+	ImageID        string         `json:"imageId,omitempty"`
+	ManifestDigest string         `json:"manifestDigest,omitempty"`
+	Outputs        []string       `json:"outputs"`
+	SBOM           []string       `json:"sbom,omitempty"`
 	Warnings       []string       `json:"warnings,omitempty"`
 	Cached         bool           `json:"cached,omitempty"`
 	Platforms      []*BuildResult `json:"platforms,omitempty"`
