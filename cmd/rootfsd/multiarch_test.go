@@ -440,3 +440,17 @@ func TestDaemonMultiArch(t *testing.T) {
 		t.Errorf("the daemon did not build (its log does not mention arm64):\n%s", logs.String())
 	}
 }
+
+// TestMultiArchMirrorWithoutArch: an archive that does not carry one of
+// the architectures (as Ubuntu's main archive carries no arm64) fails
+// naming that architecture and what the Release lacks.
+func TestMultiArchMirrorWithoutArch(t *testing.T) {
+	g, _, _ := debCacheArchive(t) // amd64 only
+	dir := t.TempDir()
+	_, stderr, code := runCLI(t, append(append([]string{}, g...), "--daemon", "never", "--cache-dir", filepath.Join(dir, "cache"), "build", "--distro", "debian:12",
+		"--variant", "custom", "--pkgs", "hello", "--arch", "amd64,arm64", "--output", "oci:"+filepath.Join(dir, "oci"))...)
+	if code == 0 || !strings.Contains(stderr, "arm64: ") || !strings.Contains(stderr, "binary-arm64") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	t.Logf("%s", strings.TrimSpace(stderr))
+}
