@@ -258,6 +258,20 @@ func TestMultiArchTag(t *testing.T) {
 	if got, want := strings.TrimSpace(string(info)), strings.TrimPrefix(hostID, "sha256:")+" "+host; got != want {
 		t.Errorf("podman sees %q, want %q", got, want)
 	}
+
+	// --tag NAME-{arch}: every architecture under its own name.
+	cmd = exec.Command(os.Args[0], append(append([]string{}, g...), "--cache-dir", filepath.Join(dir, "cache"), "build", "--distro", "debian:12",
+		"--variant", "custom", "--pkgs", "hello", "--arch", "amd64,arm64", "--tag", "localhost/multi:{arch}")...)
+	cmd.Env = append(os.Environ(), "ROOTFSD_TEST_MAIN=1", "ROOTFSD_DAEMON=never", "CONTAINERS_STORAGE_CONF="+conf)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build --tag localhost/multi:{arch}: %v\n%s", err, out)
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		info, err := exec.Command(podman, "--root", graph, "--runroot", run, "--storage-driver", "vfs", "image", "inspect", "--format", "{{.Architecture}}", "localhost/multi:"+arch).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(info)) != arch {
+			t.Errorf("localhost/multi:%s: %v %s", arch, err, info)
+		}
+	}
 }
 
 // TestDaemonMultiArch: the daemon builds several architectures (the API

@@ -93,7 +93,9 @@ func planPlatforms(req BuildRequest) (*platformPlan, error) {
 		sub := req
 		sub.Platforms = nil
 		sub.Request, sub.Lock = p.Request, p.Lock
-		expand := strings.NewReplacer(archPlaceholder, pp.arches[i])
+		// Debian spelling whatever the distribution, as in spec files:
+		// rootfs-arm64.tar for Alpine's aarch64 too.
+		expand := strings.NewReplacer(archPlaceholder, repo.DebianArch(pp.arches[i]))
 		sub.Outputs, sub.Tag = nil, ""
 		for _, s := range perArch {
 			sub.Outputs = append(sub.Outputs, expand.Replace(s))
@@ -124,8 +126,8 @@ func (e *Engine) platformEngine() (*Engine, error) {
 	return child, nil
 }
 
-// buildPlatforms builds every architecture of req concurrently, writes
-// the per-architecture outputs, then the image index outputs.
+// buildPlatforms builds every architecture's layer of req concurrently,
+// then writes the per-architecture outputs and the image index outputs.
 func (e *Engine) buildPlatforms(ctx context.Context, req BuildRequest, rep repo.Reporter) (*BuildResult, error) {
 	pp, err := planPlatforms(req)
 	if err != nil {
@@ -155,9 +157,6 @@ func (e *Engine) buildPlatforms(ctx context.Context, req BuildRequest, rep repo.
 				rep.Report(ev)
 			})
 			b, err := pe.buildArch(ctx, sub, arep)
-			if err == nil {
-				err = pe.writeArchOutputs(ctx, b, sub, arep)
-			}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", arch, err)
 				cancel()
@@ -169,6 +168,18 @@ func (e *Engine) buildPlatforms(ctx context.Context, req BuildRequest, rep repo.
 	wg.Wait()
 	if err := firstError(errs); err != nil {
 		return nil, err
+	}
+	// The outputs one after the other: commits into containers-storage
+	// must not share its in-process store handle concurrently.
+	for i, b := range builds {
+		arch := pp.arches[i]
+		arep := repo.Reporter(func(ev repo.Event) {
+			ev.Message = arch + ": " + ev.Message
+			rep.Report(ev)
+		})
+		if err := pe.writeArchOutputs(ctx, b, pp.subs[i], arep); err != nil {
+			return nil, fmt.Errorf("%s: %w", arch, err)
+		}
 	}
 	res := &BuildResult{}
 	for i, b := range builds {

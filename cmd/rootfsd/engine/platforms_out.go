@@ -86,7 +86,7 @@ func (e *Engine) writeIndex(ctx context.Context, o output, imgs []*image.Image, 
 	}
 	sboms := func(base func(arch string) string) error {
 		for i, b := range builds {
-			if err := e.writeSBOMs(b.lock, b.epoch, base(pp.arches[i]), res); err != nil {
+			if err := e.writeSBOMs(b.lock, b.epoch, base(repo.DebianArch(pp.arches[i])), res); err != nil {
 				return err
 			}
 		}
