@@ -319,3 +319,36 @@ func TestMultiArchMirrorWithoutArch(t *testing.T) {
 	}
 	t.Logf("%s", strings.TrimSpace(stderr))
 }
+
+// TestLockMultiArch: lock --arch a,b writes one lock per architecture,
+// named with it; resolve takes one architecture.
+func TestLockMultiArch(t *testing.T) {
+	g, _ := multiArchArchive(t)
+	dir := t.TempDir()
+	base := append(append([]string{}, g...), "--cache-dir", filepath.Join(dir, "cache"))
+	_, stderr, code := runCLI(t, append(base, "lock", "--distro", "debian:12", "--variant", "custom", "--pkgs", "hello", "--arch", "amd64,arm64", "-o", filepath.Join(dir, "hello.lock"))...)
+	if code != 0 {
+		t.Fatalf("lock: exit %d: %s", code, stderr)
+	}
+	var got []string
+	for _, arch := range []string{"amd64", "arm64"} {
+		l, err := repo.ReadLock(filepath.Join(dir, "hello."+arch+".lock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range l.Packages {
+			got = append(got, l.Arch+" "+p.Name+" "+p.Arch)
+		}
+	}
+	want := []string{"amd64 hello amd64", "amd64 hello-data all", "amd64 libc6 amd64", "arm64 hello arm64", "arm64 hello-data all", "arm64 libc6 arm64"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("locks (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hello.lock")); err == nil {
+		t.Error("hello.lock written besides the per-architecture locks")
+	}
+	_, stderr, code = runCLI(t, append(base, "resolve", "--distro", "debian:12", "--pkgs", "hello", "--arch", "amd64,arm64")...)
+	if code != exitUsage || !strings.Contains(stderr, "takes one architecture") {
+		t.Errorf("resolve --arch amd64,arm64: exit %d: %s", code, stderr)
+	}
+}
