@@ -152,10 +152,7 @@ func (e *Engine) buildPlatforms(ctx context.Context, req BuildRequest, rep repo.
 		go func() {
 			defer wg.Done()
 			arch := pp.arches[i]
-			arep := repo.Reporter(func(ev repo.Event) {
-				ev.Message = arch + ": " + ev.Message
-				rep.Report(ev)
-			})
+			arep := archReporter(rep, arch)
 			b, err := pe.buildArch(ctx, sub, arep)
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", arch, err)
@@ -173,11 +170,7 @@ func (e *Engine) buildPlatforms(ctx context.Context, req BuildRequest, rep repo.
 	// must not share its in-process store handle concurrently.
 	for i, b := range builds {
 		arch := pp.arches[i]
-		arep := repo.Reporter(func(ev repo.Event) {
-			ev.Message = arch + ": " + ev.Message
-			rep.Report(ev)
-		})
-		if err := pe.writeArchOutputs(ctx, b, pp.subs[i], arep); err != nil {
+		if err := pe.writeArchOutputs(ctx, b, pp.subs[i], archReporter(rep, arch)); err != nil {
 			return nil, fmt.Errorf("%s: %w", arch, err)
 		}
 	}
@@ -196,6 +189,20 @@ func (e *Engine) buildPlatforms(ctx context.Context, req BuildRequest, rep repo.
 	_ = builds[0].st.Flush(ctx)
 	rep.Report(repo.Event{Kind: repo.EventDone, Message: fmt.Sprintf("%d architectures: %s", len(builds), strings.Join(pp.arches, ", "))})
 	return res, nil
+}
+
+// archReporter passes events on with the architecture before their
+// message.
+func archReporter(rep repo.Reporter, arch string) repo.Reporter {
+	if rep == nil {
+		return nil
+	}
+	return func(ev repo.Event) {
+		if ev.Message != "" {
+			ev.Message = arch + ": " + ev.Message
+		}
+		rep(ev)
+	}
 }
 
 // firstError is the first failure that is not the echo of another
