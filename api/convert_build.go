@@ -38,6 +38,9 @@ func buildRequestToProto(opt Options, r BuildRequest) *pb.BuildRequest {
 		s := r.Epoch.Unix()
 		m.EpochUnix = &s
 	}
+	for _, p := range r.Platforms {
+		m.Platforms = append(m.Platforms, &pb.Platform{Request: RequestToProto(p.Request), Lock: LockToProto(p.Lock)})
+	}
 	return m
 }
 
@@ -54,13 +57,27 @@ func buildRequestFromProto(m *pb.BuildRequest) (BuildRequest, error) {
 	if m.EpochUnix != nil {
 		r.Epoch = time.Unix(m.GetEpochUnix(), 0).UTC()
 	}
+	for _, p := range m.GetPlatforms() {
+		l, err := LockFromProto(p.GetLock())
+		if err != nil {
+			return BuildRequest{}, err
+		}
+		r.Platforms = append(r.Platforms, Platform{Request: RequestFromProto(p.GetRequest()), Lock: l})
+	}
 	return r, nil
 }
 
 func buildResultToProto(r *BuildResult) *pb.BuildResult {
-	return &pb.BuildResult{Lock: LockToProto(r.Lock), LayerDigest: r.LayerDigest, LayerSize: r.LayerSize,
+	if r == nil {
+		return &pb.BuildResult{}
+	}
+	m := &pb.BuildResult{Lock: LockToProto(r.Lock), LayerDigest: r.LayerDigest, LayerSize: r.LayerSize,
 		ImageId: r.ImageID, ManifestDigest: r.ManifestDigest, Outputs: r.Outputs, Sbom: r.SBOM,
 		Warnings: r.Warnings, Cached: r.Cached, Layers: layersToProto(r.Layers)}
+	for _, p := range r.Platforms {
+		m.Platforms = append(m.Platforms, buildResultToProto(p))
+	}
+	return m
 }
 
 func layersToProto(ls []BuildLayer) []*pb.BuildLayer {
@@ -84,10 +101,18 @@ func buildResultFromProto(m *pb.BuildResult) (*BuildResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &BuildResult{Lock: l, LayerDigest: m.GetLayerDigest(), LayerSize: m.GetLayerSize(),
+	r := &BuildResult{Lock: l, LayerDigest: m.GetLayerDigest(), LayerSize: m.GetLayerSize(),
 		ImageID: m.GetImageId(), ManifestDigest: m.GetManifestDigest(), Outputs: nilIfEmpty(m.GetOutputs()),
 		SBOM: nilIfEmpty(m.GetSbom()), Warnings: nilIfEmpty(m.GetWarnings()), Cached: m.GetCached(),
-		Layers: layersFromProto(m.GetLayers())}, nil
+		Layers: layersFromProto(m.GetLayers())}
+	for _, pm := range m.GetPlatforms() {
+		p, err := buildResultFromProto(pm)
+		if err != nil {
+			return nil, err
+		}
+		r.Platforms = append(r.Platforms, p)
+	}
+	return r, nil
 }
 
 func countToProto(c Count) *pb.Count   { return &pb.Count{Files: int64(c.Files), Bytes: c.Bytes} }

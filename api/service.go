@@ -58,6 +58,7 @@ type BuildRequest struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Layering    string            `json:"layering,omitempty"`
+	Platforms   []Platform        `json:"platforms,omitempty"`
 }
 
 // BuildLayer is one layer of a built image; it mirrors the engine's
@@ -68,18 +69,25 @@ type BuildLayer struct {
 	Packages []string `json:"packages,omitempty"`
 }
 
+// Platform is one architecture of a multi-architecture build.
+type Platform struct {
+	Request repo.Request `json:"request"`
+	Lock    *repo.Lock   `json:"lock,omitempty"`
+}
+
 // BuildResult is what a build produced; it mirrors the engine's.
 type BuildResult struct {
-	Lock           *repo.Lock   `json:"lock"`
-	LayerDigest    string       `json:"layerDigest"`
-	LayerSize      int64        `json:"layerSize"`
-	Layers         []BuildLayer `json:"layers,omitempty"`
-	ImageID        string       `json:"imageId,omitempty"`
-	ManifestDigest string       `json:"manifestDigest,omitempty"`
-	Outputs        []string     `json:"outputs"`
-	SBOM           []string     `json:"sbom,omitempty"`
-	Warnings       []string     `json:"warnings,omitempty"`
-	Cached         bool         `json:"cached,omitempty"`
+	Lock           *repo.Lock     `json:"lock"`
+	LayerDigest    string         `json:"layerDigest"`
+	LayerSize      int64          `json:"layerSize"`
+	Layers         []BuildLayer   `json:"layers,omitempty"`
+	ImageID        string         `json:"imageId,omitempty"`
+	ManifestDigest string         `json:"manifestDigest,omitempty"`
+	Outputs        []string       `json:"outputs"`
+	SBOM           []string       `json:"sbom,omitempty"`
+	Warnings       []string       `json:"warnings,omitempty"`
+	Cached         bool           `json:"cached,omitempty"`
+	Platforms      []*BuildResult `json:"platforms,omitempty"`
 }
 
 // Count is a number of files and their bytes.

@@ -174,6 +174,23 @@ esac
 			t.Errorf("%s/%s: %+v %v", tc.distro, tc.arch, r, err)
 		}
 	}
+	// Ubuntu's main archive serves amd64 and i386 only: a host's Ubuntu
+	// apt source without arch= is not taken for arm64 (debootstrap's ports
+	// mirror is), one with arch=arm64 is.
+	writeFile(t, root, "etc/apt/sources.list.d/ubuntu.list", "deb http://main.example.invalid/ubuntu noble noble-updates main\n")
+	uc := []struct{ arch, line, mirror string }{
+		{"amd64", "", "http://main.example.invalid/ubuntu"},
+		{"arm64", "", "http://ports.example.invalid/ubuntu-ports"},
+		{"arm64", "deb [arch=arm64] http://myports.example.invalid/ubuntu-ports noble main\n", "http://myports.example.invalid/ubuntu-ports"},
+	}
+	for _, tc := range uc {
+		writeFile(t, root, "etc/apt/sources.list.d/ports.list", tc.line)
+		d, _ := LookupDistro("ubuntu:24.04")
+		r, err := (Mirrors{HostRoot: root, HostArch: "amd64"}).Resolve(d, tc.arch)
+		if err != nil || r.Mirror != tc.mirror {
+			t.Errorf("ubuntu %s with %q: %+v %v, want %s", tc.arch, tc.line, r, err, tc.mirror)
+		}
+	}
 	// Flags win over discovery.
 	d, _ := LookupDistro("debian:12")
 	if r, _ := (Mirrors{HostRoot: root, Mirror: "http://flag.example.invalid/debian/"}).Resolve(d, "amd64"); r.Mirror != "http://flag.example.invalid/debian" || r.From != "configured" {

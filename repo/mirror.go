@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -25,6 +27,9 @@ type Mirrors struct {
 	HostRoot string
 	// NoDiscovery turns host discovery off.
 	NoDiscovery bool
+	// HostArch is the host's architecture in Debian spelling, which its
+	// apt sources serve when they name none ("": this machine's).
+	HostArch string
 }
 
 // Resolved is the outcome of Resolve: a base URL per pocket kind and
@@ -50,13 +55,13 @@ func (m Mirrors) Resolve(d *Distro, arch string) (Resolved, error) {
 	}
 	if !m.NoDiscovery && d.Family == FamilyDeb {
 		if r.Mirror == "" {
-			r.Mirror, r.From = discoverApt(root, d, false)
+			r.Mirror, r.From = discoverApt(root, d, arch, m.hostArch(), false)
 		}
 		if r.Mirror == "" {
 			r.Mirror, r.From = discoverDebootstrap(root, d, arch)
 		}
 		if r.SecurityMirror == "" && hasSecurity(d) {
-			r.SecurityMirror, r.SecurityFrom = discoverApt(root, d, true)
+			r.SecurityMirror, r.SecurityFrom = discoverApt(root, d, arch, m.hostArch(), true)
 		}
 	}
 	if r.Mirror == "" {
@@ -85,9 +90,41 @@ func hasSecurity(d *Distro) bool {
 	return false
 }
 
+// hostArch is HostArch, or this machine's architecture in Debian spelling.
+func (m Mirrors) hostArch() string {
+	if m.HostArch != "" {
+		return m.HostArch
+	}
+	switch runtime.GOARCH {
+	case "386":
+		return "i386"
+	case "arm":
+		return "armhf"
+	case "ppc64le":
+		return "ppc64el"
+	}
+	return runtime.GOARCH
+}
+
+// ubuntuMainArches are the architectures Ubuntu's main archive carries;
+// the others are on the ports archive, a mirror of its own.
+func ubuntuMainArch(arch string) bool { return arch == "amd64" || arch == "i386" }
+
+// servesArch reports whether a host apt source can serve arch: one that
+// names its architectures (arch=) serves those; one that does not serves
+// the host's, and for Ubuntu every architecture of the same archive (main
+// or ports) as the host's. Debian's archive carries every architecture.
+func servesArch(s Source, d *Distro, arch, host string) bool {
+	if len(s.Arches) > 0 {
+		return slices.Contains(s.Arches, arch)
+	}
+	return d.ID != "ubuntu" || ubuntuMainArch(arch) == ubuntuMainArch(host)
+}
+
 // discoverApt looks through the host's apt sources for a source of the
-// same distribution (any of its releases: a bookworm mirror serves trixie).
-func discoverApt(root string, d *Distro, security bool) (string, string) {
+// same distribution (any of its releases: a bookworm mirror serves trixie)
+// that serves arch.
+func discoverApt(root string, d *Distro, arch, host string, security bool) (string, string) {
 	var files []string
 	files = append(files, filepath.Join(root, "etc/apt/sources.list"))
 	for _, pat := range []string{"*.list", "*.sources"} {
@@ -110,7 +147,7 @@ func discoverApt(root string, d *Distro, security bool) (string, string) {
 				continue
 			}
 			other, err := LookupDistro(base)
-			if err != nil || other.ID != d.ID {
+			if err != nil || other.ID != d.ID || !servesArch(s, d, arch, host) {
 				continue
 			}
 			score := 1

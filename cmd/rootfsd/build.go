@@ -42,12 +42,20 @@ package into the cache, unpacks them, does what their maintainer scripts would
 do with built-in equivalents, trims the result and writes it as a deterministic
 layer: a tar file, a directory, or an image.
 
+With several architectures (--arch amd64,arm64, or one --lock per
+architecture) each is built on its own, concurrently, into the one cache,
+without running any package code; oci:, oci-archive: and docker:// outputs
+get an OCI image index of the images, outputs with {arch} in their name one
+image each, and --tag commits this machine's architecture's image.
+
 With a lock (or SOURCE_DATE_EPOCH), the output is byte-for-byte reproducible.`,
 		Example: `  rootfsd build --distro ubuntu:24.04 --pkgs ca-certificates --output tar:ca.tar
   rootfsd build --distro debian:12 --pkgs curl --output dir:rootfs
   rootfsd build --lock rootfs.lock --output oci-archive:image.tar
   rootfsd build --distro ubuntu:24.04 --pkgs ca-certificates --tag localhost/ca:24.04
   rootfsd build --distro debian:12 --pkgs python3 --layering groups --output oci:img
+  rootfsd build --distro debian:12 --pkgs curl --arch amd64,arm64 --output oci:image   # an image index
+  rootfsd build --lock rootfs.amd64.lock --lock rootfs.arm64.lock --output docker://registry.example.invalid/app:1
   rootfsd build -f rootfs.yaml                 # the spec, from rootfs.lock beside it
   rootfsd build -f rootfs.yaml --update        # resolve again, rewrite rootfs.lock`,
 		Args: cobra.NoArgs,
@@ -69,10 +77,8 @@ With a lock (or SOURCE_DATE_EPOCH), the output is byte-for-byte reproducible.`,
 			if err := g.postBuildCheck(c.Context(), req, res, sf.check); err != nil { // check.go
 				return err
 			}
-			if bf.lockOut != "" {
-				if err := repo.WriteLock(bf.lockOut, res.Lock); err != nil {
-					return err
-				}
+			if err := bf.writeLocks(res); err != nil {
+				return err
 			}
 			for _, w := range res.Warnings {
 				fmt.Fprintf(g.stderr, "warning: %s\n", w)
@@ -81,26 +87,7 @@ With a lock (or SOURCE_DATE_EPOCH), the output is byte-for-byte reproducible.`,
 				return writeJSON(g.stdout, res)
 			}
 			if !g.quiet {
-				state := ""
-				if res.Cached {
-					state = " (layer from cache)"
-				}
-				fmt.Fprintf(g.stdout, "built %s: %d packages, layer sha256:%s (%s)%s\n", res.Lock.Distro, len(res.Lock.Packages), res.LayerDigest, humanBytes(res.LayerSize), state)
-				if len(res.Layers) > 1 {
-					for i, l := range res.Layers {
-						what := "the rest"
-						if len(l.Packages) > 0 {
-							what = strings.Join(l.Packages, " ")
-						}
-						fmt.Fprintf(g.stdout, "  layer %d sha256:%s (%s): %s\n", i+1, l.Digest, humanBytes(l.Size), what)
-					}
-				}
-				for _, o := range res.Outputs {
-					fmt.Fprintf(g.stdout, "  wrote %s\n", o)
-				}
-				if res.ImageID != "" {
-					fmt.Fprintf(g.stdout, "  image %s, manifest %s\n", res.ImageID, res.ManifestDigest)
-				}
+				g.printBuilt(res)
 			}
 			return nil
 		},
@@ -120,22 +107,45 @@ With a lock (or SOURCE_DATE_EPOCH), the output is byte-for-byte reproducible.`,
 	f.StringVar(&bf.workdir, "workdir", "", "image working directory")
 	f.StringVar(&bf.user, "user", "", "image user NAME[:UID]; the account is added to /etc/passwd and /etc/group")
 	f.StringArrayVar(&bf.labels, "label", nil, "image label KEY=VALUE (repeatable)")
-	f.StringVar(&bf.lockOut, "write-lock", "", "also write the lock of this build to FILE")
+	f.StringVar(&bf.lockOut, "write-lock", "", "also write the lock of this build to FILE (several architectures: FILE with the architecture before .lock)")
 	return c
 }
 
 func (bf *buildFlags) buildRequest() (engine.BuildRequest, error) {
 	var req engine.BuildRequest
-	if bf.lock != "" {
+	arches, err := bf.arches()
+	if err != nil {
+		return req, err
+	}
+	switch {
+	case len(bf.locks) > 0:
 		if bf.distro != "" || len(bf.pkgs) > 0 {
 			return req, usageError{fmt.Errorf("--lock replaces --distro and --pkgs: give one or the other")}
 		}
-		l, err := repo.ReadLock(bf.lock)
-		if err != nil {
-			return req, err
+		if len(arches) > 1 {
+			return req, usageError{fmt.Errorf("--lock fixes the architecture: give one --lock per architecture instead of --arch %s", bf.arch)}
 		}
-		req.Lock, req.Request = l, l.Request
-	} else {
+		for _, path := range bf.locks {
+			l, err := repo.ReadLock(path)
+			if err != nil {
+				return req, err
+			}
+			req.Platforms = append(req.Platforms, engine.Platform{Request: l.Request, Lock: l})
+		}
+		if len(req.Platforms) == 1 {
+			req.Lock, req.Request, req.Platforms = req.Platforms[0].Lock, req.Platforms[0].Request, nil
+		}
+	case len(arches) > 1:
+		for _, arch := range arches {
+			one := bf.requestFlags
+			one.arch = arch
+			r, err := one.request()
+			if err != nil {
+				return req, err
+			}
+			req.Platforms = append(req.Platforms, engine.Platform{Request: r})
+		}
+	default:
 		r, err := bf.request()
 		if err != nil {
 			return req, err
@@ -178,4 +188,51 @@ func (bf *buildFlags) buildRequest() (engine.BuildRequest, error) {
 		req.Labels[k] = v
 	}
 	return req, nil
+}
+
+// writeLocks writes --write-lock: the build's lock, or one per
+// architecture of a multi-architecture build.
+func (bf *buildFlags) writeLocks(res *engine.BuildResult) error {
+	if bf.lockOut == "" {
+		return nil
+	}
+	if len(res.Platforms) == 0 {
+		return repo.WriteLock(bf.lockOut, res.Lock)
+	}
+	for _, p := range res.Platforms {
+		if err := repo.WriteLock(archLockPath(bf.lockOut, p.Lock.Arch), p.Lock); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printBuilt prints what a build wrote.
+func (g *globals) printBuilt(res *engine.BuildResult) {
+	builds := res.Platforms
+	if len(builds) == 0 {
+		builds = []*engine.BuildResult{res}
+	}
+	for _, b := range builds {
+		state := ""
+		if b.Cached {
+			state = " (layer from cache)"
+		}
+		fmt.Fprintf(g.stdout, "built %s %s: %d packages, layer sha256:%s (%s)%s\n", b.Lock.Distro, b.Lock.Arch, len(b.Lock.Packages), b.LayerDigest, humanBytes(b.LayerSize), state)
+		for _, o := range b.Outputs {
+			fmt.Fprintf(g.stdout, "  wrote %s\n", o)
+		}
+		if b.ImageID != "" {
+			fmt.Fprintf(g.stdout, "  image %s, manifest %s\n", b.ImageID, b.ManifestDigest)
+		}
+	}
+	if len(res.Platforms) == 0 {
+		return
+	}
+	for _, o := range res.Outputs {
+		fmt.Fprintf(g.stdout, "wrote %s\n", o)
+	}
+	if res.ManifestDigest != "" {
+		fmt.Fprintf(g.stdout, "image index %s\n", res.ManifestDigest)
+	}
 }

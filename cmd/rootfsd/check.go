@@ -235,6 +235,20 @@ func (g *globals) postBuildCheck(ctx context.Context, req engine.BuildRequest, r
 	if mode != "" && mode != "warn" && mode != "error" {
 		return usageError{fmt.Errorf("--check %q: use warn, error or off", mode)}
 	}
+	if len(res.Platforms) > 0 {
+		// Each architecture's own outputs are read back; the image index
+		// outputs hold the same images.
+		for _, p := range res.Platforms {
+			n := len(p.Warnings)
+			if err := g.postBuildCheck(ctx, req, p, mode); err != nil {
+				return err
+			}
+			for _, w := range p.Warnings[n:] {
+				res.Warnings = append(res.Warnings, p.Lock.Arch+": "+w)
+			}
+		}
+		return nil
+	}
 	target := ""
 	for _, o := range res.Outputs {
 		kind, dest, _ := strings.Cut(o, ":")

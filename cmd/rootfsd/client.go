@@ -224,6 +224,9 @@ func (r *remote) Build(ctx context.Context, req engine.BuildRequest, rep repo.Re
 	}
 	ar := buildToAPI(req)
 	ar.Request = absSources(ar.Request)
+	for i := range ar.Platforms {
+		ar.Platforms[i].Request = absSources(ar.Platforms[i].Request)
+	}
 	for i, o := range ar.Outputs {
 		ar.Outputs[i] = absOutput(o)
 	}
@@ -266,31 +269,51 @@ func absOutput(o string) string {
 // mirror them field for field.
 
 func buildToAPI(r engine.BuildRequest) api.BuildRequest {
-	return api.BuildRequest{Request: r.Request, Lock: r.Lock, Outputs: append([]string(nil), r.Outputs...), Tag: r.Tag, Trim: r.Trim,
+	out := api.BuildRequest{Request: r.Request, Lock: r.Lock, Outputs: append([]string(nil), r.Outputs...), Tag: r.Tag, Trim: r.Trim,
 		Scripts: r.Scripts, Users: r.Users, Epoch: r.Epoch, Env: r.Env, Cmd: r.Cmd, Entrypoint: r.Entrypoint,
 		WorkingDir: r.WorkingDir, User: r.User, Labels: r.Labels, Annotations: r.Annotations, Layering: r.Layering}
+	for _, p := range r.Platforms {
+		out.Platforms = append(out.Platforms, api.Platform{Request: p.Request, Lock: p.Lock})
+	}
+	return out
 }
 
 func buildFromAPI(r api.BuildRequest) engine.BuildRequest {
-	return engine.BuildRequest{Request: r.Request, Lock: r.Lock, Outputs: r.Outputs, Tag: r.Tag, Trim: r.Trim,
+	out := engine.BuildRequest{Request: r.Request, Lock: r.Lock, Outputs: r.Outputs, Tag: r.Tag, Trim: r.Trim,
 		Scripts: r.Scripts, Users: r.Users, Epoch: r.Epoch, Env: r.Env, Cmd: r.Cmd, Entrypoint: r.Entrypoint,
 		WorkingDir: r.WorkingDir, User: r.User, Labels: r.Labels, Annotations: r.Annotations, Layering: r.Layering}
+	for _, p := range r.Platforms {
+		out.Platforms = append(out.Platforms, engine.Platform{Request: p.Request, Lock: p.Lock})
+	}
+	return out
 }
 
 func resultToAPI(r *engine.BuildResult) *api.BuildResult {
+	if r == nil {
+		return nil
+	}
 	out := &api.BuildResult{Lock: r.Lock, LayerDigest: r.LayerDigest, LayerSize: r.LayerSize, ImageID: r.ImageID,
 		ManifestDigest: r.ManifestDigest, Outputs: r.Outputs, SBOM: r.SBOM, Warnings: r.Warnings, Cached: r.Cached}
 	for _, l := range r.Layers {
 		out.Layers = append(out.Layers, api.BuildLayer{Digest: l.Digest, Size: l.Size, Packages: l.Packages})
 	}
+	for _, p := range r.Platforms {
+		out.Platforms = append(out.Platforms, resultToAPI(p))
+	}
 	return out
 }
 
 func resultFromAPI(r *api.BuildResult) *engine.BuildResult {
+	if r == nil {
+		return nil
+	}
 	out := &engine.BuildResult{Lock: r.Lock, LayerDigest: r.LayerDigest, LayerSize: r.LayerSize, ImageID: r.ImageID,
 		ManifestDigest: r.ManifestDigest, Outputs: r.Outputs, SBOM: r.SBOM, Warnings: r.Warnings, Cached: r.Cached}
 	for _, l := range r.Layers {
 		out.Layers = append(out.Layers, engine.ImageLayer{Digest: l.Digest, Size: l.Size, Packages: l.Packages})
+	}
+	for _, p := range r.Platforms {
+		out.Platforms = append(out.Platforms, resultFromAPI(p))
 	}
 	return out
 }

@@ -52,29 +52,44 @@ func newLockCmd(g *globals) *cobra.Command {
 each index's InRelease hash and date, and for every package its name, version,
 architecture, pool path, size and SHA256, plus the request. Building with
 --lock reproduces exactly that set, even after the archive has moved on.
+A lock holds one architecture: with --arch amd64,arm64 one lock each is
+written, the architecture before ".lock" (-o rootfs.lock writes
+rootfs.amd64.lock and rootfs.arm64.lock).
 The schema is documented in docs/lockfile.md.`,
 		Example: `  rootfsd lock --distro ubuntu:24.04 --pkgs ca-certificates
   rootfsd lock --distro debian:12 --pkgs curl -o curl.lock
+  rootfsd lock --distro debian:12 --pkgs curl --arch amd64,arm64   # rootfs.amd64.lock, rootfs.arm64.lock
   rootfsd lock -f rootfs.yaml          # writes rootfs.lock beside the spec`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if sf.file != "" {
 				return g.lockSpec(c, &sf, &rf, out)
 			}
-			req, err := rf.request()
+			arches, err := rf.arches()
 			if err != nil {
 				return err
 			}
-			rep := g.reporter()
-			lock, err := g.service().Lock(c.Context(), req, rep)
-			if err != nil {
-				return err
-			}
-			if err := repo.WriteLock(out, lock); err != nil {
-				return err
-			}
-			if !g.quiet {
-				fmt.Fprintf(g.stderr, "wrote %s: %d packages, %s, digest %s\n", out, len(lock.Packages), humanBytes(lock.TotalSize()), lock.Digest()[:12])
+			for _, arch := range arches {
+				path := out
+				if len(arches) > 1 {
+					path = archLockPath(out, arch)
+				}
+				one := rf
+				one.arch = arch
+				req, err := one.request()
+				if err != nil {
+					return err
+				}
+				lock, err := g.service().Lock(c.Context(), req, g.reporter())
+				if err != nil {
+					return err
+				}
+				if err := repo.WriteLock(path, lock); err != nil {
+					return err
+				}
+				if !g.quiet {
+					fmt.Fprintf(g.stderr, "wrote %s: %d packages, %s, digest %s\n", path, len(lock.Packages), humanBytes(lock.TotalSize()), lock.Digest()[:12])
+				}
 			}
 			return nil
 		},
@@ -145,11 +160,15 @@ func newShowCmd(g *globals) *cobra.Command {
 
 // plan resolves from flags, or returns the lock's plan with --lock.
 func (g *globals) plan(c *cobra.Command, rf *requestFlags) (*repo.Plan, error) {
-	if rf.lock != "" {
+	lockPath, err := rf.lock()
+	if err != nil {
+		return nil, err
+	}
+	if lockPath != "" {
 		if rf.distro != "" || len(rf.pkgs) > 0 {
 			return nil, usageError{fmt.Errorf("--lock replaces --distro and --pkgs: give one or the other")}
 		}
-		l, err := repo.ReadLock(rf.lock)
+		l, err := repo.ReadLock(lockPath)
 		if err != nil {
 			return nil, err
 		}
@@ -194,4 +213,14 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// archLockPath is the lock of arch when one command writes several: the
+// architecture goes before ".lock" ("rootfs.lock" -> "rootfs.arm64.lock"),
+// as beside a spec with several architectures.
+func archLockPath(path, arch string) string {
+	if base, ok := strings.CutSuffix(path, ".lock"); ok {
+		return base + "." + arch + ".lock"
+	}
+	return path + "." + arch
 }

@@ -28,40 +28,63 @@ type specBuild struct {
 
 // specBuilds turns build -f into one build per architecture: the spec's
 // values, the given flags on top, and the lock beside the spec.
-func (g *globals) specBuilds(c *cobra.Command, sf *specFlags, bf *buildFlags) ([]specBuild, error) {
+func (g *globals) specBuilds(c *cobra.Command, sf *specFlags, bf *buildFlags) ([]specBuild, *spec.Spec, error) {
 	s, err := loadSpec(c, sf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ov, err := s.Overlay()
 	if err != nil {
-		return nil, usageError{err}
+		return nil, nil, usageError{err}
 	}
 	for _, a := range sf.adds {
 		f, err := spec.Add(a)
 		if err != nil {
-			return nil, usageError{err}
+			return nil, nil, usageError{err}
 		}
 		ov.Files = append(ov.Files, f)
 	}
 	if err := ov.Check(); err != nil {
-		return nil, usageError{err}
+		return nil, nil, usageError{err}
+	}
+	arches, err := specArches(c, s, &bf.requestFlags)
+	if err != nil {
+		return nil, nil, err
 	}
 	var out []specBuild
-	for _, arch := range specArches(c, s, &bf.requestFlags) {
-		b, err := g.specBuild(c, s, sf, bf, arch)
+	for _, arch := range arches {
+		b, err := g.specBuild(c, s, sf, bf, arch, specLockPath(s, arch, len(arches)))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !ov.Empty() {
 			b.req.Overlay = ov
 		}
 		out = append(out, b)
 	}
-	return out, nil
+	return out, s, nil
 }
 
-func (g *globals) specBuild(c *cobra.Command, s *spec.Spec, sf *specFlags, bf *buildFlags, arch string) (specBuild, error) {
+// mergePlatforms makes the builds of a spec's architectures one
+// multi-architecture build: the outputs and tag keep {arch} (written per
+// architecture), the others get an image index.
+func mergePlatforms(c *cobra.Command, s *spec.Spec, bf *buildFlags, builds []specBuild) engine.BuildRequest {
+	req := builds[0].req
+	req.Request, req.Lock = repo.Request{}, nil
+	req.Outputs, req.Tag = s.Destinations()
+	if c.Flags().Changed("output") {
+		req.Outputs = bf.outputs
+	}
+	if c.Flags().Changed("tag") {
+		req.Tag = bf.tag
+	}
+	for _, b := range builds {
+		req.Platforms = append(req.Platforms, engine.Platform{Request: b.req.Request, Lock: b.req.Lock})
+	}
+	return req
+}
+
+func (g *globals) specBuild(c *cobra.Command, s *spec.Spec, sf *specFlags, bf *buildFlags, arch, lockPath string) (specBuild, error) {
 	base, err := s.BuildRequest(arch)
 	if err != nil {
 		return specBuild{}, usageError{err}
@@ -112,7 +135,7 @@ func (g *globals) specBuild(c *cobra.Command, s *spec.Spec, sf *specFlags, bf *b
 		labels[k] = v
 	}
 	req.Labels, req.Annotations = labels, base.Annotations
-	b := specBuild{req: req, lockPath: s.LockPath(arch), check: s.Check}
+	b := specBuild{req: req, lockPath: lockPath, check: s.Check}
 	if sf.check != "" {
 		b.check = sf.check
 	}
@@ -187,11 +210,42 @@ func (g *globals) buildFromSpec(c *cobra.Command, sf *specFlags, bf *buildFlags)
 	if err := g.checkFormat(); err != nil {
 		return err
 	}
-	builds, err := g.specBuilds(c, sf, bf)
+	builds, s, err := g.specBuilds(c, sf, bf)
 	if err != nil {
 		return err
 	}
+	if len(builds) > 1 {
+		return g.runPlatformBuild(c.Context(), mergePlatforms(c, s, bf, builds), builds)
+	}
 	return g.runSpecBuilds(c.Context(), builds, g.printBuildResult)
+}
+
+// runPlatformBuild builds a spec's architectures at once, writing the
+// locks that were resolved beside the spec.
+func (g *globals) runPlatformBuild(ctx context.Context, req engine.BuildRequest, builds []specBuild) error {
+	if err := enterUserNamespace(req); err != nil {
+		return err
+	}
+	res, err := g.service().Build(ctx, req, g.reporter())
+	if err != nil {
+		return err
+	}
+	for i, b := range builds {
+		if !b.writeLock || i >= len(res.Platforms) {
+			continue
+		}
+		l := res.Platforms[i].Lock
+		if err := repo.WriteLock(b.lockPath, l); err != nil {
+			return err
+		}
+		if !g.quiet {
+			fmt.Fprintf(g.stderr, "wrote %s: %d packages, digest %s\n", b.lockPath, len(l.Packages), l.Digest()[:12])
+		}
+	}
+	if err := g.postBuildCheck(ctx, req, res, builds[0].check); err != nil {
+		return err
+	}
+	return g.printBuildResult(res)
 }
 
 // printBuildResult prints a build as build does.
@@ -205,16 +259,6 @@ func (g *globals) printBuildResult(res *engine.BuildResult) error {
 	if g.quiet {
 		return nil
 	}
-	state := ""
-	if res.Cached {
-		state = " (layer from cache)"
-	}
-	fmt.Fprintf(g.stdout, "built %s %s: %d packages, layer sha256:%s (%s)%s\n", res.Lock.Distro, res.Lock.Arch, len(res.Lock.Packages), res.LayerDigest, humanBytes(res.LayerSize), state)
-	for _, o := range res.Outputs {
-		fmt.Fprintf(g.stdout, "  wrote %s\n", o)
-	}
-	if res.ImageID != "" {
-		fmt.Fprintf(g.stdout, "  image %s, manifest %s\n", res.ImageID, res.ManifestDigest)
-	}
+	g.printBuilt(res)
 	return nil
 }

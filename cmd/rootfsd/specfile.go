@@ -53,12 +53,23 @@ func loadSpecFile(path string) (*spec.Spec, error) {
 	return s, nil
 }
 
-// specArches are the architectures to work on: --arch picks one.
-func specArches(c *cobra.Command, s *spec.Spec, rf *requestFlags) []string {
+// specArches are the architectures to work on: --arch picks some.
+func specArches(c *cobra.Command, s *spec.Spec, rf *requestFlags) ([]string, error) {
 	if c.Flags().Changed("arch") {
-		return []string{rf.arch}
+		return rf.arches()
 	}
-	return s.Arches()
+	return s.Arches(), nil
+}
+
+// specLockPath is the lock of arch beside the spec when n architectures
+// are worked on: rootfs.lock, or rootfs.ARCH.lock for several, also when
+// --arch names more than the spec lists.
+func specLockPath(s *spec.Spec, arch string, n int) string {
+	p := s.LockPath(arch)
+	if n > 1 && len(s.Architectures) <= 1 {
+		return archLockPath(p, arch)
+	}
+	return p
 }
 
 // specRequest is the spec's request for arch with the request flags that
@@ -107,7 +118,10 @@ func (g *globals) lockSpec(c *cobra.Command, sf *specFlags, rf *requestFlags, ou
 	if err != nil {
 		return err
 	}
-	arches := specArches(c, s, rf)
+	arches, err := specArches(c, s, rf)
+	if err != nil {
+		return err
+	}
 	if c.Flags().Changed("output") && len(arches) > 1 {
 		return usageError{fmt.Errorf("-o names one lock, the spec has %d architectures: drop -o (locks go beside the spec) or pick one with --arch", len(arches))}
 	}
@@ -120,7 +134,7 @@ func (g *globals) lockSpec(c *cobra.Command, sf *specFlags, rf *requestFlags, ou
 		if err != nil {
 			return err
 		}
-		path := s.LockPath(arch)
+		path := specLockPath(s, arch, len(arches))
 		if c.Flags().Changed("output") {
 			path = out
 		}

@@ -18,12 +18,17 @@ func (img *Image) WriteOCIArchive(ctx context.Context, path string, opts LayoutO
 	if err != nil {
 		return nil, err
 	}
+	return writeLayoutArchive(ctx, path, lc, img.mtime())
+}
+
+// writeLayoutArchive writes lc as a deterministic tar of an OCI layout.
+func writeLayoutArchive(ctx context.Context, path string, lc *layoutContent, mtime time.Time) (*Manifest, error) {
 	idx, err := indexJSON(lc.entries)
 	if err != nil {
 		return nil, err
 	}
 	err = writeAtomic(path, func(w io.Writer) error {
-		tw := newTarWriter(w, img.mtime())
+		tw := newTarWriter(w, mtime)
 		if err := tw.file("oci-layout", ociLayoutFile); err != nil {
 			return err
 		}

@@ -137,7 +137,18 @@ func checkLayout(t testing.TB, dir string) v1.Index {
 		}
 		return data
 	}
-	for _, md := range idx.Manifests {
+	manifests := append([]v1.Descriptor(nil), idx.Manifests...)
+	for len(manifests) > 0 {
+		md := manifests[0]
+		manifests = manifests[1:]
+		if md.MediaType == v1.MediaTypeImageIndex { // a multi-platform image
+			var nested v1.Index
+			if err := json.Unmarshal(check(md), &nested); err != nil || nested.MediaType != v1.MediaTypeImageIndex {
+				t.Errorf("index %s: %v %+v", md.Digest, err, nested)
+			}
+			manifests = append(manifests, nested.Manifests...)
+			continue
+		}
 		var m v1.Manifest
 		if err := json.Unmarshal(check(md), &m); err != nil {
 			t.Errorf("manifest %s: %v", md.Digest, err)

@@ -32,6 +32,11 @@ func (img *Image) WriteOCI(ctx context.Context, dir string, opts LayoutOptions) 
 	if err != nil {
 		return nil, err
 	}
+	return writeLayoutDir(ctx, dir, lc)
+}
+
+// writeLayoutDir writes lc into the OCI layout at dir, merging index.json.
+func writeLayoutDir(ctx context.Context, dir string, lc *layoutContent) (*Manifest, error) {
 	entries, err := mergeIndex(dir, lc.entries)
 	if err != nil {
 		return nil, err

@@ -75,7 +75,7 @@ func (x HealthResponse_ServingStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use HealthResponse_ServingStatus.Descriptor instead.
 func (HealthResponse_ServingStatus) EnumDescriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{38, 0}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{39, 0}
 }
 
 // Source is an extra repository (repo.Source).
@@ -859,7 +859,14 @@ type BuildRequest struct {
 	Annotations map[string]string `protobuf:"bytes,15,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// layering: "single" (default, one layer) or "groups" (a layer per base
 	// or large package, then the rest); image outputs only.
-	Layering      string `protobuf:"bytes,17,opt,name=layering,proto3" json:"layering,omitempty"`
+	Layering string `protobuf:"bytes,17,opt,name=layering,proto3" json:"layering,omitempty"`
+	// platforms, when set, make a multi-architecture build: one image per
+	// platform, each from its own request or lock (request and lock above
+	// are unused). Outputs and tag with "{arch}" are written per
+	// architecture; oci, oci-archive and docker outputs without it get an
+	// OCI image index; a tag without it commits the daemon machine's
+	// architecture.
+	Platforms     []*Platform `protobuf:"bytes,18,rep,name=platforms,proto3" json:"platforms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1013,6 +1020,13 @@ func (x *BuildRequest) GetLayering() string {
 	return ""
 }
 
+func (x *BuildRequest) GetPlatforms() []*Platform {
+	if x != nil {
+		return x.Platforms
+	}
+	return nil
+}
+
 // BuildLayer is one layer of the image a build wrote, bottom first.
 type BuildLayer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1076,6 +1090,59 @@ func (x *BuildLayer) GetPackages() []string {
 	return nil
 }
 
+// Platform is one architecture of a multi-architecture build.
+type Platform struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	Lock          *Lock                  `protobuf:"bytes,2,opt,name=lock,proto3" json:"lock,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Platform) Reset() {
+	*x = Platform{}
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Platform) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Platform) ProtoMessage() {}
+
+func (x *Platform) ProtoReflect() protoreflect.Message {
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Platform.ProtoReflect.Descriptor instead.
+func (*Platform) Descriptor() ([]byte, []int) {
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Platform) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *Platform) GetLock() *Lock {
+	if x != nil {
+		return x.Lock
+	}
+	return nil
+}
+
 type BuildResult struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Lock           *Lock                  `protobuf:"bytes,1,opt,name=lock,proto3" json:"lock,omitempty"`
@@ -1088,14 +1155,17 @@ type BuildResult struct {
 	Warnings       []string               `protobuf:"bytes,8,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	Cached         bool                   `protobuf:"varint,9,opt,name=cached,proto3" json:"cached,omitempty"`
 	// layers are the image's layers when an image was written.
-	Layers        []*BuildLayer `protobuf:"bytes,10,rep,name=layers,proto3" json:"layers,omitempty"`
+	Layers []*BuildLayer `protobuf:"bytes,10,rep,name=layers,proto3" json:"layers,omitempty"`
+	// platforms are the per-architecture results of a multi-architecture
+	// build; manifest_digest is then the image index's digest.
+	Platforms     []*BuildResult `protobuf:"bytes,11,rep,name=platforms,proto3" json:"platforms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BuildResult) Reset() {
 	*x = BuildResult{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[10]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1107,7 +1177,7 @@ func (x *BuildResult) String() string {
 func (*BuildResult) ProtoMessage() {}
 
 func (x *BuildResult) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[10]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1120,7 +1190,7 @@ func (x *BuildResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildResult.ProtoReflect.Descriptor instead.
 func (*BuildResult) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{10}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *BuildResult) GetLock() *Lock {
@@ -1193,6 +1263,13 @@ func (x *BuildResult) GetLayers() []*BuildLayer {
 	return nil
 }
 
+func (x *BuildResult) GetPlatforms() []*BuildResult {
+	if x != nil {
+		return x.Platforms
+	}
+	return nil
+}
+
 type BuildResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
@@ -1206,7 +1283,7 @@ type BuildResponse struct {
 
 func (x *BuildResponse) Reset() {
 	*x = BuildResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[11]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1295,7 @@ func (x *BuildResponse) String() string {
 func (*BuildResponse) ProtoMessage() {}
 
 func (x *BuildResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[11]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1308,7 @@ func (x *BuildResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildResponse.ProtoReflect.Descriptor instead.
 func (*BuildResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{11}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *BuildResponse) GetMsg() isBuildResponse_Msg {
@@ -1285,7 +1362,7 @@ type ResolveRequest struct {
 
 func (x *ResolveRequest) Reset() {
 	*x = ResolveRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[12]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1297,7 +1374,7 @@ func (x *ResolveRequest) String() string {
 func (*ResolveRequest) ProtoMessage() {}
 
 func (x *ResolveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[12]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1310,7 +1387,7 @@ func (x *ResolveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveRequest.ProtoReflect.Descriptor instead.
 func (*ResolveRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{12}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResolveRequest) GetOptions() *Options {
@@ -1340,7 +1417,7 @@ type ResolveResponse struct {
 
 func (x *ResolveResponse) Reset() {
 	*x = ResolveResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[13]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1352,7 +1429,7 @@ func (x *ResolveResponse) String() string {
 func (*ResolveResponse) ProtoMessage() {}
 
 func (x *ResolveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[13]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1365,7 +1442,7 @@ func (x *ResolveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveResponse.ProtoReflect.Descriptor instead.
 func (*ResolveResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{13}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ResolveResponse) GetMsg() isResolveResponse_Msg {
@@ -1419,7 +1496,7 @@ type LockRequest struct {
 
 func (x *LockRequest) Reset() {
 	*x = LockRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[14]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1431,7 +1508,7 @@ func (x *LockRequest) String() string {
 func (*LockRequest) ProtoMessage() {}
 
 func (x *LockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[14]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1444,7 +1521,7 @@ func (x *LockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockRequest.ProtoReflect.Descriptor instead.
 func (*LockRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{14}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *LockRequest) GetOptions() *Options {
@@ -1474,7 +1551,7 @@ type LockResponse struct {
 
 func (x *LockResponse) Reset() {
 	*x = LockResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[15]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1486,7 +1563,7 @@ func (x *LockResponse) String() string {
 func (*LockResponse) ProtoMessage() {}
 
 func (x *LockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[15]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1499,7 +1576,7 @@ func (x *LockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockResponse.ProtoReflect.Descriptor instead.
 func (*LockResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{15}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *LockResponse) GetMsg() isLockResponse_Msg {
@@ -1554,7 +1631,7 @@ type ShowRequest struct {
 
 func (x *ShowRequest) Reset() {
 	*x = ShowRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[16]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1566,7 +1643,7 @@ func (x *ShowRequest) String() string {
 func (*ShowRequest) ProtoMessage() {}
 
 func (x *ShowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[16]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1579,7 +1656,7 @@ func (x *ShowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShowRequest.ProtoReflect.Descriptor instead.
 func (*ShowRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{16}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ShowRequest) GetOptions() *Options {
@@ -1623,7 +1700,7 @@ type PackageInfo struct {
 
 func (x *PackageInfo) Reset() {
 	*x = PackageInfo{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[17]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1635,7 +1712,7 @@ func (x *PackageInfo) String() string {
 func (*PackageInfo) ProtoMessage() {}
 
 func (x *PackageInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[17]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1648,7 +1725,7 @@ func (x *PackageInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PackageInfo.ProtoReflect.Descriptor instead.
 func (*PackageInfo) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{17}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PackageInfo) GetName() string {
@@ -1737,7 +1814,7 @@ type PackageInfos struct {
 
 func (x *PackageInfos) Reset() {
 	*x = PackageInfos{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[18]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1749,7 +1826,7 @@ func (x *PackageInfos) String() string {
 func (*PackageInfos) ProtoMessage() {}
 
 func (x *PackageInfos) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[18]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1762,7 +1839,7 @@ func (x *PackageInfos) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PackageInfos.ProtoReflect.Descriptor instead.
 func (*PackageInfos) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{18}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PackageInfos) GetPackages() []*PackageInfo {
@@ -1785,7 +1862,7 @@ type ShowResponse struct {
 
 func (x *ShowResponse) Reset() {
 	*x = ShowResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[19]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1797,7 +1874,7 @@ func (x *ShowResponse) String() string {
 func (*ShowResponse) ProtoMessage() {}
 
 func (x *ShowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[19]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1810,7 +1887,7 @@ func (x *ShowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShowResponse.ProtoReflect.Descriptor instead.
 func (*ShowResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{19}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ShowResponse) GetMsg() isShowResponse_Msg {
@@ -1865,7 +1942,7 @@ type Count struct {
 
 func (x *Count) Reset() {
 	*x = Count{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[20]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1877,7 +1954,7 @@ func (x *Count) String() string {
 func (*Count) ProtoMessage() {}
 
 func (x *Count) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[20]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1890,7 +1967,7 @@ func (x *Count) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Count.ProtoReflect.Descriptor instead.
 func (*Count) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{20}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Count) GetFiles() int64 {
@@ -1922,7 +1999,7 @@ type CacheUsage struct {
 
 func (x *CacheUsage) Reset() {
 	*x = CacheUsage{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[21]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1934,7 +2011,7 @@ func (x *CacheUsage) String() string {
 func (*CacheUsage) ProtoMessage() {}
 
 func (x *CacheUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[21]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1947,7 +2024,7 @@ func (x *CacheUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheUsage.ProtoReflect.Descriptor instead.
 func (*CacheUsage) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{21}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CacheUsage) GetDir() string {
@@ -2008,7 +2085,7 @@ type CacheStatsRequest struct {
 
 func (x *CacheStatsRequest) Reset() {
 	*x = CacheStatsRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[22]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2020,7 +2097,7 @@ func (x *CacheStatsRequest) String() string {
 func (*CacheStatsRequest) ProtoMessage() {}
 
 func (x *CacheStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[22]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2033,7 +2110,7 @@ func (x *CacheStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheStatsRequest.ProtoReflect.Descriptor instead.
 func (*CacheStatsRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{22}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CacheStatsRequest) GetOptions() *Options {
@@ -2052,7 +2129,7 @@ type CacheStatsResponse struct {
 
 func (x *CacheStatsResponse) Reset() {
 	*x = CacheStatsResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[23]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2064,7 +2141,7 @@ func (x *CacheStatsResponse) String() string {
 func (*CacheStatsResponse) ProtoMessage() {}
 
 func (x *CacheStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[23]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2077,7 +2154,7 @@ func (x *CacheStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheStatsResponse.ProtoReflect.Descriptor instead.
 func (*CacheStatsResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{23}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CacheStatsResponse) GetUsage() *CacheUsage {
@@ -2103,7 +2180,7 @@ type Blob struct {
 
 func (x *Blob) Reset() {
 	*x = Blob{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[24]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2115,7 +2192,7 @@ func (x *Blob) String() string {
 func (*Blob) ProtoMessage() {}
 
 func (x *Blob) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[24]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2128,7 +2205,7 @@ func (x *Blob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Blob.ProtoReflect.Descriptor instead.
 func (*Blob) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{24}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Blob) GetDigest() string {
@@ -2189,7 +2266,7 @@ type CacheListRequest struct {
 
 func (x *CacheListRequest) Reset() {
 	*x = CacheListRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[25]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2201,7 +2278,7 @@ func (x *CacheListRequest) String() string {
 func (*CacheListRequest) ProtoMessage() {}
 
 func (x *CacheListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[25]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2214,7 +2291,7 @@ func (x *CacheListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheListRequest.ProtoReflect.Descriptor instead.
 func (*CacheListRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{25}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CacheListRequest) GetOptions() *Options {
@@ -2233,7 +2310,7 @@ type CacheListResponse struct {
 
 func (x *CacheListResponse) Reset() {
 	*x = CacheListResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[26]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2245,7 +2322,7 @@ func (x *CacheListResponse) String() string {
 func (*CacheListResponse) ProtoMessage() {}
 
 func (x *CacheListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[26]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2258,7 +2335,7 @@ func (x *CacheListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheListResponse.ProtoReflect.Descriptor instead.
 func (*CacheListResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{26}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CacheListResponse) GetBlobs() []*Blob {
@@ -2281,7 +2358,7 @@ type Problem struct {
 
 func (x *Problem) Reset() {
 	*x = Problem{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[27]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2293,7 +2370,7 @@ func (x *Problem) String() string {
 func (*Problem) ProtoMessage() {}
 
 func (x *Problem) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[27]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2306,7 +2383,7 @@ func (x *Problem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Problem.ProtoReflect.Descriptor instead.
 func (*Problem) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{27}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Problem) GetKind() string {
@@ -2353,7 +2430,7 @@ type CacheVerifyRequest struct {
 
 func (x *CacheVerifyRequest) Reset() {
 	*x = CacheVerifyRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[28]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2365,7 +2442,7 @@ func (x *CacheVerifyRequest) String() string {
 func (*CacheVerifyRequest) ProtoMessage() {}
 
 func (x *CacheVerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[28]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2378,7 +2455,7 @@ func (x *CacheVerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheVerifyRequest.ProtoReflect.Descriptor instead.
 func (*CacheVerifyRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{28}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CacheVerifyRequest) GetOptions() *Options {
@@ -2399,7 +2476,7 @@ type CacheVerifyResponse struct {
 
 func (x *CacheVerifyResponse) Reset() {
 	*x = CacheVerifyResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[29]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2411,7 +2488,7 @@ func (x *CacheVerifyResponse) String() string {
 func (*CacheVerifyResponse) ProtoMessage() {}
 
 func (x *CacheVerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[29]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2424,7 +2501,7 @@ func (x *CacheVerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CacheVerifyResponse.ProtoReflect.Descriptor instead.
 func (*CacheVerifyResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{29}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CacheVerifyResponse) GetBlobs() *Count {
@@ -2464,7 +2541,7 @@ type CachePruneRequest struct {
 
 func (x *CachePruneRequest) Reset() {
 	*x = CachePruneRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[30]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2476,7 +2553,7 @@ func (x *CachePruneRequest) String() string {
 func (*CachePruneRequest) ProtoMessage() {}
 
 func (x *CachePruneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[30]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2489,7 +2566,7 @@ func (x *CachePruneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CachePruneRequest.ProtoReflect.Descriptor instead.
 func (*CachePruneRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{30}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CachePruneRequest) GetOptions() *Options {
@@ -2547,7 +2624,7 @@ type CachePruneResponse struct {
 
 func (x *CachePruneResponse) Reset() {
 	*x = CachePruneResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[31]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2559,7 +2636,7 @@ func (x *CachePruneResponse) String() string {
 func (*CachePruneResponse) ProtoMessage() {}
 
 func (x *CachePruneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[31]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2572,7 +2649,7 @@ func (x *CachePruneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CachePruneResponse.ProtoReflect.Descriptor instead.
 func (*CachePruneResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{31}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CachePruneResponse) GetRemoved() []*Blob {
@@ -2618,7 +2695,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[32]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2630,7 +2707,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[32]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2643,7 +2720,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{32}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{33}
 }
 
 // Operation is one request the daemon is working on.
@@ -2666,7 +2743,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[33]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2678,7 +2755,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[33]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2691,7 +2768,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{33}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Operation) GetId() string {
@@ -2778,7 +2855,7 @@ type ShareStats struct {
 
 func (x *ShareStats) Reset() {
 	*x = ShareStats{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[34]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2790,7 +2867,7 @@ func (x *ShareStats) String() string {
 func (*ShareStats) ProtoMessage() {}
 
 func (x *ShareStats) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[34]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2803,7 +2880,7 @@ func (x *ShareStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareStats.ProtoReflect.Descriptor instead.
 func (*ShareStats) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{34}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ShareStats) GetUpstream() int64 {
@@ -2874,7 +2951,7 @@ type Daemon struct {
 
 func (x *Daemon) Reset() {
 	*x = Daemon{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[35]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2886,7 +2963,7 @@ func (x *Daemon) String() string {
 func (*Daemon) ProtoMessage() {}
 
 func (x *Daemon) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[35]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2899,7 +2976,7 @@ func (x *Daemon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Daemon.ProtoReflect.Descriptor instead.
 func (*Daemon) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{35}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Daemon) GetVersion() string {
@@ -2991,7 +3068,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[36]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3003,7 +3080,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[36]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3016,7 +3093,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{36}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *StatusResponse) GetDaemon() *Daemon {
@@ -3055,7 +3132,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[37]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3067,7 +3144,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[37]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3080,7 +3157,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{37}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{38}
 }
 
 type HealthResponse struct {
@@ -3092,7 +3169,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[38]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3104,7 +3181,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[38]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3117,7 +3194,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{38}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *HealthResponse) GetStatus() HealthResponse_ServingStatus {
@@ -3135,7 +3212,7 @@ type VersionRequest struct {
 
 func (x *VersionRequest) Reset() {
 	*x = VersionRequest{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[39]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3147,7 +3224,7 @@ func (x *VersionRequest) String() string {
 func (*VersionRequest) ProtoMessage() {}
 
 func (x *VersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[39]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3160,7 +3237,7 @@ func (x *VersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionRequest.ProtoReflect.Descriptor instead.
 func (*VersionRequest) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{39}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{40}
 }
 
 type VersionResponse struct {
@@ -3174,7 +3251,7 @@ type VersionResponse struct {
 
 func (x *VersionResponse) Reset() {
 	*x = VersionResponse{}
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[40]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3186,7 +3263,7 @@ func (x *VersionResponse) String() string {
 func (*VersionResponse) ProtoMessage() {}
 
 func (x *VersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[40]
+	mi := &file_rootfsd_v1_rootfsd_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3199,7 +3276,7 @@ func (x *VersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VersionResponse.ProtoReflect.Descriptor instead.
 func (*VersionResponse) Descriptor() ([]byte, []int) {
-	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{40}
+	return file_rootfsd_v1_rootfsd_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *VersionResponse) GetVersion() string {
@@ -3302,7 +3379,7 @@ const file_rootfsd_v1_rootfsd_proto_rawDesc = "" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x18\n" +
 	"\acurrent\x18\x04 \x01(\x03R\acurrent\x12\x14\n" +
 	"\x05total\x18\x05 \x01(\x03R\x05total\x12\x16\n" +
-	"\x06cached\x18\x06 \x01(\bR\x06cached\"\xd0\x05\n" +
+	"\x06cached\x18\x06 \x01(\bR\x06cached\"\x84\x06\n" +
 	"\fBuildRequest\x12-\n" +
 	"\aoptions\x18\x10 \x01(\v2\x13.rootfsd.v1.OptionsR\aoptions\x12-\n" +
 	"\arequest\x18\x01 \x01(\v2\x13.rootfsd.v1.RequestR\arequest\x12$\n" +
@@ -3325,7 +3402,8 @@ const file_rootfsd_v1_rootfsd_proto_rawDesc = "" +
 	"\x04user\x18\r \x01(\tR\x04user\x12<\n" +
 	"\x06labels\x18\x0e \x03(\v2$.rootfsd.v1.BuildRequest.LabelsEntryR\x06labels\x12K\n" +
 	"\vannotations\x18\x0f \x03(\v2).rootfsd.v1.BuildRequest.AnnotationsEntryR\vannotations\x12\x1a\n" +
-	"\blayering\x18\x11 \x01(\tR\blayering\x1a9\n" +
+	"\blayering\x18\x11 \x01(\tR\blayering\x122\n" +
+	"\tplatforms\x18\x12 \x03(\v2\x14.rootfsd.v1.PlatformR\tplatforms\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
@@ -3337,7 +3415,10 @@ const file_rootfsd_v1_rootfsd_proto_rawDesc = "" +
 	"BuildLayer\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\tR\x06digest\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x1a\n" +
-	"\bpackages\x18\x03 \x03(\tR\bpackages\"\xcb\x02\n" +
+	"\bpackages\x18\x03 \x03(\tR\bpackages\"_\n" +
+	"\bPlatform\x12-\n" +
+	"\arequest\x18\x01 \x01(\v2\x13.rootfsd.v1.RequestR\arequest\x12$\n" +
+	"\x04lock\x18\x02 \x01(\v2\x10.rootfsd.v1.LockR\x04lock\"\x82\x03\n" +
 	"\vBuildResult\x12$\n" +
 	"\x04lock\x18\x01 \x01(\v2\x10.rootfsd.v1.LockR\x04lock\x12!\n" +
 	"\flayer_digest\x18\x02 \x01(\tR\vlayerDigest\x12\x1d\n" +
@@ -3350,7 +3431,8 @@ const file_rootfsd_v1_rootfsd_proto_rawDesc = "" +
 	"\bwarnings\x18\b \x03(\tR\bwarnings\x12\x16\n" +
 	"\x06cached\x18\t \x01(\bR\x06cached\x12.\n" +
 	"\x06layers\x18\n" +
-	" \x03(\v2\x16.rootfsd.v1.BuildLayerR\x06layers\"t\n" +
+	" \x03(\v2\x16.rootfsd.v1.BuildLayerR\x06layers\x125\n" +
+	"\tplatforms\x18\v \x03(\v2\x17.rootfsd.v1.BuildResultR\tplatforms\"t\n" +
 	"\rBuildResponse\x12)\n" +
 	"\x05event\x18\x01 \x01(\v2\x11.rootfsd.v1.EventH\x00R\x05event\x121\n" +
 	"\x06result\x18\x02 \x01(\v2\x17.rootfsd.v1.BuildResultH\x00R\x06resultB\x05\n" +
@@ -3548,7 +3630,7 @@ func file_rootfsd_v1_rootfsd_proto_rawDescGZIP() []byte {
 }
 
 var file_rootfsd_v1_rootfsd_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_rootfsd_v1_rootfsd_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_rootfsd_v1_rootfsd_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_rootfsd_v1_rootfsd_proto_goTypes = []any{
 	(HealthResponse_ServingStatus)(0), // 0: rootfsd.v1.HealthResponse.ServingStatus
 	(*Source)(nil),                    // 1: rootfsd.v1.Source
@@ -3561,42 +3643,43 @@ var file_rootfsd_v1_rootfsd_proto_goTypes = []any{
 	(*Event)(nil),                     // 8: rootfsd.v1.Event
 	(*BuildRequest)(nil),              // 9: rootfsd.v1.BuildRequest
 	(*BuildLayer)(nil),                // 10: rootfsd.v1.BuildLayer
-	(*BuildResult)(nil),               // 11: rootfsd.v1.BuildResult
-	(*BuildResponse)(nil),             // 12: rootfsd.v1.BuildResponse
-	(*ResolveRequest)(nil),            // 13: rootfsd.v1.ResolveRequest
-	(*ResolveResponse)(nil),           // 14: rootfsd.v1.ResolveResponse
-	(*LockRequest)(nil),               // 15: rootfsd.v1.LockRequest
-	(*LockResponse)(nil),              // 16: rootfsd.v1.LockResponse
-	(*ShowRequest)(nil),               // 17: rootfsd.v1.ShowRequest
-	(*PackageInfo)(nil),               // 18: rootfsd.v1.PackageInfo
-	(*PackageInfos)(nil),              // 19: rootfsd.v1.PackageInfos
-	(*ShowResponse)(nil),              // 20: rootfsd.v1.ShowResponse
-	(*Count)(nil),                     // 21: rootfsd.v1.Count
-	(*CacheUsage)(nil),                // 22: rootfsd.v1.CacheUsage
-	(*CacheStatsRequest)(nil),         // 23: rootfsd.v1.CacheStatsRequest
-	(*CacheStatsResponse)(nil),        // 24: rootfsd.v1.CacheStatsResponse
-	(*Blob)(nil),                      // 25: rootfsd.v1.Blob
-	(*CacheListRequest)(nil),          // 26: rootfsd.v1.CacheListRequest
-	(*CacheListResponse)(nil),         // 27: rootfsd.v1.CacheListResponse
-	(*Problem)(nil),                   // 28: rootfsd.v1.Problem
-	(*CacheVerifyRequest)(nil),        // 29: rootfsd.v1.CacheVerifyRequest
-	(*CacheVerifyResponse)(nil),       // 30: rootfsd.v1.CacheVerifyResponse
-	(*CachePruneRequest)(nil),         // 31: rootfsd.v1.CachePruneRequest
-	(*CachePruneResponse)(nil),        // 32: rootfsd.v1.CachePruneResponse
-	(*StatusRequest)(nil),             // 33: rootfsd.v1.StatusRequest
-	(*Operation)(nil),                 // 34: rootfsd.v1.Operation
-	(*ShareStats)(nil),                // 35: rootfsd.v1.ShareStats
-	(*Daemon)(nil),                    // 36: rootfsd.v1.Daemon
-	(*StatusResponse)(nil),            // 37: rootfsd.v1.StatusResponse
-	(*HealthRequest)(nil),             // 38: rootfsd.v1.HealthRequest
-	(*HealthResponse)(nil),            // 39: rootfsd.v1.HealthResponse
-	(*VersionRequest)(nil),            // 40: rootfsd.v1.VersionRequest
-	(*VersionResponse)(nil),           // 41: rootfsd.v1.VersionResponse
-	nil,                               // 42: rootfsd.v1.BuildRequest.LabelsEntry
-	nil,                               // 43: rootfsd.v1.BuildRequest.AnnotationsEntry
-	nil,                               // 44: rootfsd.v1.PackageInfo.FieldsEntry
-	nil,                               // 45: rootfsd.v1.CacheUsage.KindsEntry
-	nil,                               // 46: rootfsd.v1.ShareStats.PerUrlEntry
+	(*Platform)(nil),                  // 11: rootfsd.v1.Platform
+	(*BuildResult)(nil),               // 12: rootfsd.v1.BuildResult
+	(*BuildResponse)(nil),             // 13: rootfsd.v1.BuildResponse
+	(*ResolveRequest)(nil),            // 14: rootfsd.v1.ResolveRequest
+	(*ResolveResponse)(nil),           // 15: rootfsd.v1.ResolveResponse
+	(*LockRequest)(nil),               // 16: rootfsd.v1.LockRequest
+	(*LockResponse)(nil),              // 17: rootfsd.v1.LockResponse
+	(*ShowRequest)(nil),               // 18: rootfsd.v1.ShowRequest
+	(*PackageInfo)(nil),               // 19: rootfsd.v1.PackageInfo
+	(*PackageInfos)(nil),              // 20: rootfsd.v1.PackageInfos
+	(*ShowResponse)(nil),              // 21: rootfsd.v1.ShowResponse
+	(*Count)(nil),                     // 22: rootfsd.v1.Count
+	(*CacheUsage)(nil),                // 23: rootfsd.v1.CacheUsage
+	(*CacheStatsRequest)(nil),         // 24: rootfsd.v1.CacheStatsRequest
+	(*CacheStatsResponse)(nil),        // 25: rootfsd.v1.CacheStatsResponse
+	(*Blob)(nil),                      // 26: rootfsd.v1.Blob
+	(*CacheListRequest)(nil),          // 27: rootfsd.v1.CacheListRequest
+	(*CacheListResponse)(nil),         // 28: rootfsd.v1.CacheListResponse
+	(*Problem)(nil),                   // 29: rootfsd.v1.Problem
+	(*CacheVerifyRequest)(nil),        // 30: rootfsd.v1.CacheVerifyRequest
+	(*CacheVerifyResponse)(nil),       // 31: rootfsd.v1.CacheVerifyResponse
+	(*CachePruneRequest)(nil),         // 32: rootfsd.v1.CachePruneRequest
+	(*CachePruneResponse)(nil),        // 33: rootfsd.v1.CachePruneResponse
+	(*StatusRequest)(nil),             // 34: rootfsd.v1.StatusRequest
+	(*Operation)(nil),                 // 35: rootfsd.v1.Operation
+	(*ShareStats)(nil),                // 36: rootfsd.v1.ShareStats
+	(*Daemon)(nil),                    // 37: rootfsd.v1.Daemon
+	(*StatusResponse)(nil),            // 38: rootfsd.v1.StatusResponse
+	(*HealthRequest)(nil),             // 39: rootfsd.v1.HealthRequest
+	(*HealthResponse)(nil),            // 40: rootfsd.v1.HealthResponse
+	(*VersionRequest)(nil),            // 41: rootfsd.v1.VersionRequest
+	(*VersionResponse)(nil),           // 42: rootfsd.v1.VersionResponse
+	nil,                               // 43: rootfsd.v1.BuildRequest.LabelsEntry
+	nil,                               // 44: rootfsd.v1.BuildRequest.AnnotationsEntry
+	nil,                               // 45: rootfsd.v1.PackageInfo.FieldsEntry
+	nil,                               // 46: rootfsd.v1.CacheUsage.KindsEntry
+	nil,                               // 47: rootfsd.v1.ShareStats.PerUrlEntry
 }
 var file_rootfsd_v1_rootfsd_proto_depIdxs = []int32{
 	1,  // 0: rootfsd.v1.Request.sources:type_name -> rootfsd.v1.Source
@@ -3607,79 +3690,83 @@ var file_rootfsd_v1_rootfsd_proto_depIdxs = []int32{
 	3,  // 5: rootfsd.v1.BuildRequest.options:type_name -> rootfsd.v1.Options
 	2,  // 6: rootfsd.v1.BuildRequest.request:type_name -> rootfsd.v1.Request
 	7,  // 7: rootfsd.v1.BuildRequest.lock:type_name -> rootfsd.v1.Lock
-	42, // 8: rootfsd.v1.BuildRequest.labels:type_name -> rootfsd.v1.BuildRequest.LabelsEntry
-	43, // 9: rootfsd.v1.BuildRequest.annotations:type_name -> rootfsd.v1.BuildRequest.AnnotationsEntry
-	7,  // 10: rootfsd.v1.BuildResult.lock:type_name -> rootfsd.v1.Lock
-	10, // 11: rootfsd.v1.BuildResult.layers:type_name -> rootfsd.v1.BuildLayer
-	8,  // 12: rootfsd.v1.BuildResponse.event:type_name -> rootfsd.v1.Event
-	11, // 13: rootfsd.v1.BuildResponse.result:type_name -> rootfsd.v1.BuildResult
-	3,  // 14: rootfsd.v1.ResolveRequest.options:type_name -> rootfsd.v1.Options
-	2,  // 15: rootfsd.v1.ResolveRequest.request:type_name -> rootfsd.v1.Request
-	8,  // 16: rootfsd.v1.ResolveResponse.event:type_name -> rootfsd.v1.Event
-	6,  // 17: rootfsd.v1.ResolveResponse.plan:type_name -> rootfsd.v1.Plan
-	3,  // 18: rootfsd.v1.LockRequest.options:type_name -> rootfsd.v1.Options
-	2,  // 19: rootfsd.v1.LockRequest.request:type_name -> rootfsd.v1.Request
-	8,  // 20: rootfsd.v1.LockResponse.event:type_name -> rootfsd.v1.Event
-	7,  // 21: rootfsd.v1.LockResponse.lock:type_name -> rootfsd.v1.Lock
-	3,  // 22: rootfsd.v1.ShowRequest.options:type_name -> rootfsd.v1.Options
-	2,  // 23: rootfsd.v1.ShowRequest.request:type_name -> rootfsd.v1.Request
-	44, // 24: rootfsd.v1.PackageInfo.fields:type_name -> rootfsd.v1.PackageInfo.FieldsEntry
-	18, // 25: rootfsd.v1.PackageInfos.packages:type_name -> rootfsd.v1.PackageInfo
-	8,  // 26: rootfsd.v1.ShowResponse.event:type_name -> rootfsd.v1.Event
-	19, // 27: rootfsd.v1.ShowResponse.result:type_name -> rootfsd.v1.PackageInfos
-	21, // 28: rootfsd.v1.CacheUsage.blobs:type_name -> rootfsd.v1.Count
-	45, // 29: rootfsd.v1.CacheUsage.kinds:type_name -> rootfsd.v1.CacheUsage.KindsEntry
-	21, // 30: rootfsd.v1.CacheUsage.referenced:type_name -> rootfsd.v1.Count
-	21, // 31: rootfsd.v1.CacheUsage.temp:type_name -> rootfsd.v1.Count
-	21, // 32: rootfsd.v1.CacheUsage.quarantine:type_name -> rootfsd.v1.Count
-	3,  // 33: rootfsd.v1.CacheStatsRequest.options:type_name -> rootfsd.v1.Options
-	22, // 34: rootfsd.v1.CacheStatsResponse.usage:type_name -> rootfsd.v1.CacheUsage
-	3,  // 35: rootfsd.v1.CacheListRequest.options:type_name -> rootfsd.v1.Options
-	25, // 36: rootfsd.v1.CacheListResponse.blobs:type_name -> rootfsd.v1.Blob
-	3,  // 37: rootfsd.v1.CacheVerifyRequest.options:type_name -> rootfsd.v1.Options
-	21, // 38: rootfsd.v1.CacheVerifyResponse.blobs:type_name -> rootfsd.v1.Count
-	28, // 39: rootfsd.v1.CacheVerifyResponse.problems:type_name -> rootfsd.v1.Problem
-	21, // 40: rootfsd.v1.CacheVerifyResponse.temp_removed:type_name -> rootfsd.v1.Count
-	3,  // 41: rootfsd.v1.CachePruneRequest.options:type_name -> rootfsd.v1.Options
-	25, // 42: rootfsd.v1.CachePruneResponse.removed:type_name -> rootfsd.v1.Blob
-	21, // 43: rootfsd.v1.CachePruneResponse.freed:type_name -> rootfsd.v1.Count
-	21, // 44: rootfsd.v1.CachePruneResponse.kept:type_name -> rootfsd.v1.Count
-	21, // 45: rootfsd.v1.CachePruneResponse.temp:type_name -> rootfsd.v1.Count
-	21, // 46: rootfsd.v1.CachePruneResponse.quarantine:type_name -> rootfsd.v1.Count
-	46, // 47: rootfsd.v1.ShareStats.per_url:type_name -> rootfsd.v1.ShareStats.PerUrlEntry
-	36, // 48: rootfsd.v1.StatusResponse.daemon:type_name -> rootfsd.v1.Daemon
-	34, // 49: rootfsd.v1.StatusResponse.operations:type_name -> rootfsd.v1.Operation
-	35, // 50: rootfsd.v1.StatusResponse.share:type_name -> rootfsd.v1.ShareStats
-	22, // 51: rootfsd.v1.StatusResponse.cache:type_name -> rootfsd.v1.CacheUsage
-	0,  // 52: rootfsd.v1.HealthResponse.status:type_name -> rootfsd.v1.HealthResponse.ServingStatus
-	21, // 53: rootfsd.v1.CacheUsage.KindsEntry.value:type_name -> rootfsd.v1.Count
-	9,  // 54: rootfsd.v1.RootfsdService.Build:input_type -> rootfsd.v1.BuildRequest
-	13, // 55: rootfsd.v1.RootfsdService.Resolve:input_type -> rootfsd.v1.ResolveRequest
-	15, // 56: rootfsd.v1.RootfsdService.Lock:input_type -> rootfsd.v1.LockRequest
-	17, // 57: rootfsd.v1.RootfsdService.Show:input_type -> rootfsd.v1.ShowRequest
-	23, // 58: rootfsd.v1.RootfsdService.CacheStats:input_type -> rootfsd.v1.CacheStatsRequest
-	26, // 59: rootfsd.v1.RootfsdService.CacheList:input_type -> rootfsd.v1.CacheListRequest
-	29, // 60: rootfsd.v1.RootfsdService.CacheVerify:input_type -> rootfsd.v1.CacheVerifyRequest
-	31, // 61: rootfsd.v1.RootfsdService.CachePrune:input_type -> rootfsd.v1.CachePruneRequest
-	33, // 62: rootfsd.v1.RootfsdService.Status:input_type -> rootfsd.v1.StatusRequest
-	38, // 63: rootfsd.v1.RootfsdService.Health:input_type -> rootfsd.v1.HealthRequest
-	40, // 64: rootfsd.v1.RootfsdService.Version:input_type -> rootfsd.v1.VersionRequest
-	12, // 65: rootfsd.v1.RootfsdService.Build:output_type -> rootfsd.v1.BuildResponse
-	14, // 66: rootfsd.v1.RootfsdService.Resolve:output_type -> rootfsd.v1.ResolveResponse
-	16, // 67: rootfsd.v1.RootfsdService.Lock:output_type -> rootfsd.v1.LockResponse
-	20, // 68: rootfsd.v1.RootfsdService.Show:output_type -> rootfsd.v1.ShowResponse
-	24, // 69: rootfsd.v1.RootfsdService.CacheStats:output_type -> rootfsd.v1.CacheStatsResponse
-	27, // 70: rootfsd.v1.RootfsdService.CacheList:output_type -> rootfsd.v1.CacheListResponse
-	30, // 71: rootfsd.v1.RootfsdService.CacheVerify:output_type -> rootfsd.v1.CacheVerifyResponse
-	32, // 72: rootfsd.v1.RootfsdService.CachePrune:output_type -> rootfsd.v1.CachePruneResponse
-	37, // 73: rootfsd.v1.RootfsdService.Status:output_type -> rootfsd.v1.StatusResponse
-	39, // 74: rootfsd.v1.RootfsdService.Health:output_type -> rootfsd.v1.HealthResponse
-	41, // 75: rootfsd.v1.RootfsdService.Version:output_type -> rootfsd.v1.VersionResponse
-	65, // [65:76] is the sub-list for method output_type
-	54, // [54:65] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	43, // 8: rootfsd.v1.BuildRequest.labels:type_name -> rootfsd.v1.BuildRequest.LabelsEntry
+	44, // 9: rootfsd.v1.BuildRequest.annotations:type_name -> rootfsd.v1.BuildRequest.AnnotationsEntry
+	11, // 10: rootfsd.v1.BuildRequest.platforms:type_name -> rootfsd.v1.Platform
+	2,  // 11: rootfsd.v1.Platform.request:type_name -> rootfsd.v1.Request
+	7,  // 12: rootfsd.v1.Platform.lock:type_name -> rootfsd.v1.Lock
+	7,  // 13: rootfsd.v1.BuildResult.lock:type_name -> rootfsd.v1.Lock
+	10, // 14: rootfsd.v1.BuildResult.layers:type_name -> rootfsd.v1.BuildLayer
+	12, // 15: rootfsd.v1.BuildResult.platforms:type_name -> rootfsd.v1.BuildResult
+	8,  // 16: rootfsd.v1.BuildResponse.event:type_name -> rootfsd.v1.Event
+	12, // 17: rootfsd.v1.BuildResponse.result:type_name -> rootfsd.v1.BuildResult
+	3,  // 18: rootfsd.v1.ResolveRequest.options:type_name -> rootfsd.v1.Options
+	2,  // 19: rootfsd.v1.ResolveRequest.request:type_name -> rootfsd.v1.Request
+	8,  // 20: rootfsd.v1.ResolveResponse.event:type_name -> rootfsd.v1.Event
+	6,  // 21: rootfsd.v1.ResolveResponse.plan:type_name -> rootfsd.v1.Plan
+	3,  // 22: rootfsd.v1.LockRequest.options:type_name -> rootfsd.v1.Options
+	2,  // 23: rootfsd.v1.LockRequest.request:type_name -> rootfsd.v1.Request
+	8,  // 24: rootfsd.v1.LockResponse.event:type_name -> rootfsd.v1.Event
+	7,  // 25: rootfsd.v1.LockResponse.lock:type_name -> rootfsd.v1.Lock
+	3,  // 26: rootfsd.v1.ShowRequest.options:type_name -> rootfsd.v1.Options
+	2,  // 27: rootfsd.v1.ShowRequest.request:type_name -> rootfsd.v1.Request
+	45, // 28: rootfsd.v1.PackageInfo.fields:type_name -> rootfsd.v1.PackageInfo.FieldsEntry
+	19, // 29: rootfsd.v1.PackageInfos.packages:type_name -> rootfsd.v1.PackageInfo
+	8,  // 30: rootfsd.v1.ShowResponse.event:type_name -> rootfsd.v1.Event
+	20, // 31: rootfsd.v1.ShowResponse.result:type_name -> rootfsd.v1.PackageInfos
+	22, // 32: rootfsd.v1.CacheUsage.blobs:type_name -> rootfsd.v1.Count
+	46, // 33: rootfsd.v1.CacheUsage.kinds:type_name -> rootfsd.v1.CacheUsage.KindsEntry
+	22, // 34: rootfsd.v1.CacheUsage.referenced:type_name -> rootfsd.v1.Count
+	22, // 35: rootfsd.v1.CacheUsage.temp:type_name -> rootfsd.v1.Count
+	22, // 36: rootfsd.v1.CacheUsage.quarantine:type_name -> rootfsd.v1.Count
+	3,  // 37: rootfsd.v1.CacheStatsRequest.options:type_name -> rootfsd.v1.Options
+	23, // 38: rootfsd.v1.CacheStatsResponse.usage:type_name -> rootfsd.v1.CacheUsage
+	3,  // 39: rootfsd.v1.CacheListRequest.options:type_name -> rootfsd.v1.Options
+	26, // 40: rootfsd.v1.CacheListResponse.blobs:type_name -> rootfsd.v1.Blob
+	3,  // 41: rootfsd.v1.CacheVerifyRequest.options:type_name -> rootfsd.v1.Options
+	22, // 42: rootfsd.v1.CacheVerifyResponse.blobs:type_name -> rootfsd.v1.Count
+	29, // 43: rootfsd.v1.CacheVerifyResponse.problems:type_name -> rootfsd.v1.Problem
+	22, // 44: rootfsd.v1.CacheVerifyResponse.temp_removed:type_name -> rootfsd.v1.Count
+	3,  // 45: rootfsd.v1.CachePruneRequest.options:type_name -> rootfsd.v1.Options
+	26, // 46: rootfsd.v1.CachePruneResponse.removed:type_name -> rootfsd.v1.Blob
+	22, // 47: rootfsd.v1.CachePruneResponse.freed:type_name -> rootfsd.v1.Count
+	22, // 48: rootfsd.v1.CachePruneResponse.kept:type_name -> rootfsd.v1.Count
+	22, // 49: rootfsd.v1.CachePruneResponse.temp:type_name -> rootfsd.v1.Count
+	22, // 50: rootfsd.v1.CachePruneResponse.quarantine:type_name -> rootfsd.v1.Count
+	47, // 51: rootfsd.v1.ShareStats.per_url:type_name -> rootfsd.v1.ShareStats.PerUrlEntry
+	37, // 52: rootfsd.v1.StatusResponse.daemon:type_name -> rootfsd.v1.Daemon
+	35, // 53: rootfsd.v1.StatusResponse.operations:type_name -> rootfsd.v1.Operation
+	36, // 54: rootfsd.v1.StatusResponse.share:type_name -> rootfsd.v1.ShareStats
+	23, // 55: rootfsd.v1.StatusResponse.cache:type_name -> rootfsd.v1.CacheUsage
+	0,  // 56: rootfsd.v1.HealthResponse.status:type_name -> rootfsd.v1.HealthResponse.ServingStatus
+	22, // 57: rootfsd.v1.CacheUsage.KindsEntry.value:type_name -> rootfsd.v1.Count
+	9,  // 58: rootfsd.v1.RootfsdService.Build:input_type -> rootfsd.v1.BuildRequest
+	14, // 59: rootfsd.v1.RootfsdService.Resolve:input_type -> rootfsd.v1.ResolveRequest
+	16, // 60: rootfsd.v1.RootfsdService.Lock:input_type -> rootfsd.v1.LockRequest
+	18, // 61: rootfsd.v1.RootfsdService.Show:input_type -> rootfsd.v1.ShowRequest
+	24, // 62: rootfsd.v1.RootfsdService.CacheStats:input_type -> rootfsd.v1.CacheStatsRequest
+	27, // 63: rootfsd.v1.RootfsdService.CacheList:input_type -> rootfsd.v1.CacheListRequest
+	30, // 64: rootfsd.v1.RootfsdService.CacheVerify:input_type -> rootfsd.v1.CacheVerifyRequest
+	32, // 65: rootfsd.v1.RootfsdService.CachePrune:input_type -> rootfsd.v1.CachePruneRequest
+	34, // 66: rootfsd.v1.RootfsdService.Status:input_type -> rootfsd.v1.StatusRequest
+	39, // 67: rootfsd.v1.RootfsdService.Health:input_type -> rootfsd.v1.HealthRequest
+	41, // 68: rootfsd.v1.RootfsdService.Version:input_type -> rootfsd.v1.VersionRequest
+	13, // 69: rootfsd.v1.RootfsdService.Build:output_type -> rootfsd.v1.BuildResponse
+	15, // 70: rootfsd.v1.RootfsdService.Resolve:output_type -> rootfsd.v1.ResolveResponse
+	17, // 71: rootfsd.v1.RootfsdService.Lock:output_type -> rootfsd.v1.LockResponse
+	21, // 72: rootfsd.v1.RootfsdService.Show:output_type -> rootfsd.v1.ShowResponse
+	25, // 73: rootfsd.v1.RootfsdService.CacheStats:output_type -> rootfsd.v1.CacheStatsResponse
+	28, // 74: rootfsd.v1.RootfsdService.CacheList:output_type -> rootfsd.v1.CacheListResponse
+	31, // 75: rootfsd.v1.RootfsdService.CacheVerify:output_type -> rootfsd.v1.CacheVerifyResponse
+	33, // 76: rootfsd.v1.RootfsdService.CachePrune:output_type -> rootfsd.v1.CachePruneResponse
+	38, // 77: rootfsd.v1.RootfsdService.Status:output_type -> rootfsd.v1.StatusResponse
+	40, // 78: rootfsd.v1.RootfsdService.Health:output_type -> rootfsd.v1.HealthResponse
+	42, // 79: rootfsd.v1.RootfsdService.Version:output_type -> rootfsd.v1.VersionResponse
+	69, // [69:80] is the sub-list for method output_type
+	58, // [58:69] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_rootfsd_v1_rootfsd_proto_init() }
@@ -3688,19 +3775,19 @@ func file_rootfsd_v1_rootfsd_proto_init() {
 		return
 	}
 	file_rootfsd_v1_rootfsd_proto_msgTypes[8].OneofWrappers = []any{}
-	file_rootfsd_v1_rootfsd_proto_msgTypes[11].OneofWrappers = []any{
+	file_rootfsd_v1_rootfsd_proto_msgTypes[12].OneofWrappers = []any{
 		(*BuildResponse_Event)(nil),
 		(*BuildResponse_Result)(nil),
 	}
-	file_rootfsd_v1_rootfsd_proto_msgTypes[13].OneofWrappers = []any{
+	file_rootfsd_v1_rootfsd_proto_msgTypes[14].OneofWrappers = []any{
 		(*ResolveResponse_Event)(nil),
 		(*ResolveResponse_Plan)(nil),
 	}
-	file_rootfsd_v1_rootfsd_proto_msgTypes[15].OneofWrappers = []any{
+	file_rootfsd_v1_rootfsd_proto_msgTypes[16].OneofWrappers = []any{
 		(*LockResponse_Event)(nil),
 		(*LockResponse_Lock)(nil),
 	}
-	file_rootfsd_v1_rootfsd_proto_msgTypes[19].OneofWrappers = []any{
+	file_rootfsd_v1_rootfsd_proto_msgTypes[20].OneofWrappers = []any{
 		(*ShowResponse_Event)(nil),
 		(*ShowResponse_Result)(nil),
 	}
@@ -3710,7 +3797,7 @@ func file_rootfsd_v1_rootfsd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rootfsd_v1_rootfsd_proto_rawDesc), len(file_rootfsd_v1_rootfsd_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   46,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

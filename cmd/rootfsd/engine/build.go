@@ -43,6 +43,28 @@ type BuildRequest struct {
 	// Overlay adds accounts, paths and local files on top of the packages
 	// (spec files: and --add).
 	Overlay *overlay.Overlay `json:"overlay,omitempty"`
+	// Platforms, when set, make a multi-architecture build: one image per
+	// entry, each from its own request or lock (Request and Lock above are
+	// then unused), built concurrently into the one cache. Outputs and Tag
+	// with "{arch}" in them are written once per architecture; oci:,
+	// oci-archive: and docker:// outputs without it get an OCI image index
+	// of all the images; a Tag without it commits the image of this
+	// machine's architecture (containers-storage holds one image per name).
+	Platforms []Platform `json:"platforms,omitempty"`
+}
+
+// Platform is one architecture of a multi-architecture build.
+type Platform struct {
+	Request repo.Request `json:"request"`
+	Lock    *repo.Lock   `json:"lock,omitempty"`
+}
+
+// Arch is the architecture in the request's (distribution's) spelling.
+func (p Platform) Arch() string {
+	if p.Lock != nil {
+		return p.Lock.Arch
+	}
+	return p.Request.Arch
 }
 
 // BuildResult is what a build produced.
@@ -62,4 +84,8 @@ type BuildResult struct {
 	Warnings       []string `json:"warnings,omitempty"`
 	// Cached is true when the layer came from the cache unchanged.
 	Cached bool `json:"cached,omitempty"`
+	// Platforms are the results per architecture of a multi-architecture
+	// build; then ManifestDigest is the image index's digest, Outputs are
+	// the shared outputs, and Lock and the layer fields are unset.
+	Platforms []*BuildResult `json:"platforms,omitempty"`
 }

@@ -30,16 +30,62 @@ const parallelDownloads = 8
 
 // Build resolves (or takes the lock), fetches, assembles and writes the
 // requested outputs. A layer already built for the same lock and options
-// is reused from the cache.
+// is reused from the cache. A request with Platforms builds one image per
+// architecture (platforms.go).
 func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter) (*BuildResult, error) {
+	if len(req.Platforms) > 0 {
+		return e.buildPlatforms(ctx, req, rep)
+	}
 	outs, err := parseOutputs(req)
 	if err != nil {
 		return nil, err
 	}
+	b, err := e.buildArch(ctx, req, outs, rep)
+	if err != nil {
+		return nil, err
+	}
+	var layers []ImageLayer
+	if imageOutput(outs) {
+		if layers, err = e.imageLayers(ctx, b.st, b.layer, b.lock, req, rep); err != nil { // layers.go
+			return nil, err
+		}
+		b.res.Layers = layers
+	}
+	for _, o := range outs {
+		if err := e.writeOutput(ctx, b.st, o, b.layer, layers, b.lock, req, b.epoch, b.res, rep); err != nil {
+			return nil, err
+		}
+		b.res.Outputs = append(b.res.Outputs, o.String())
+	}
+	e.pushCompressedLayer(ctx, b.st, b.rc.to, b.layer, rep, b.res) // remote_gzip.go
+	_ = b.st.Flush(ctx)
+	rep.Report(repo.Event{Kind: repo.EventDone, Message: fmt.Sprintf("%d packages, layer %s", len(b.lock.Packages), humanSize(b.layer.Size))})
+	return b.res, nil
+}
+
+// archBuild is the layer of one architecture, before its outputs.
+type archBuild struct {
+	st    *store.Store
+	rc    remoteCaches
+	lock  *repo.Lock
+	layer store.LayerRecord
+	epoch time.Time
+	res   *BuildResult
+}
+
+// buildArch resolves (or takes the lock of) req and returns its layer,
+// from the cache, the registry cache or built. outs, when given, are the
+// build's outputs: when they all take the image's gzip layer, a registry
+// cache may serve that alone.
+func (e *Engine) buildArch(ctx context.Context, req BuildRequest, outs []output, rep repo.Reporter) (*archBuild, error) {
 	if err := layering.Check(req.Layering); err != nil {
 		return nil, err
 	}
+	if err := checkScripts(req); err != nil { // platforms.go
+		return nil, err
+	}
 	lock := req.Lock
+	var err error
 	if lock == nil {
 		if lock, err = e.Lock(ctx, req.Request, rep); err != nil {
 			return nil, err
@@ -90,23 +136,7 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter)
 		e.pushLayer(ctx, st, rc.to, layer, rep, res)
 	}
 	res.LayerDigest, res.LayerSize = layer.Digest, layer.Size
-	var layers []ImageLayer
-	if imageOutput(outs) {
-		if layers, err = e.imageLayers(ctx, st, layer, lock, req, rep); err != nil { // layers.go
-			return nil, err
-		}
-		res.Layers = layers
-	}
-	for _, o := range outs {
-		if err := e.writeOutput(ctx, st, o, layer, layers, lock, req, epoch, res, rep); err != nil {
-			return nil, err
-		}
-		res.Outputs = append(res.Outputs, o.String())
-	}
-	e.pushCompressedLayer(ctx, st, rc.to, layer, rep, res) // remote_gzip.go
-	_ = st.Flush(ctx)
-	rep.Report(repo.Event{Kind: repo.EventDone, Message: fmt.Sprintf("%d packages, layer %s", len(lock.Packages), humanSize(layer.Size))})
-	return res, nil
+	return &archBuild{st: st, rc: rc, lock: lock, layer: layer, epoch: epoch, res: res}, nil
 }
 
 // lockEpoch is the newest index date of the lock: a build from a lock is

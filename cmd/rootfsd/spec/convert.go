@@ -78,6 +78,17 @@ func (s *Spec) BuildRequest(arch string) (engine.BuildRequest, error) {
 	return b, nil
 }
 
+// Destinations are the outputs and tag of a build of every architecture
+// at once: "{arch}" is kept (the engine writes those once per
+// architecture; the others get an image index), paths are made relative
+// to the spec's directory.
+func (s *Spec) Destinations() (outputs []string, tag string) {
+	for _, o := range s.Outputs {
+		outputs = append(outputs, expandOutput(s, o))
+	}
+	return outputs, s.Tag
+}
+
 // expandOutput makes a file output's path relative to the spec's
 // directory, as the spec's other paths are.
 func expandOutput(s *Spec, o string) string {

@@ -164,7 +164,7 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 		{"source without key", "distro: debian:12\nsources:\n  - deb: \"deb http://127.0.0.1:9/x stable main\"\n", "rootfs.yaml:3: sources[0]: name the repository's key"},
 		{"missing key file", "distro: debian:12\nsources:\n  - {url: \"http://127.0.0.1:9/x\", suite: s, components: [main], key: nokey.asc}\n", "rootfs.yaml:3: sources[0]: key: stat "},
 		{"bad output", "distro: debian:12\noutputs: [image.tar]\n", `rootfs.yaml:2: outputs[0]: "image.tar": expected KIND:DEST`},
-		{"multi-arch output", "distro: debian:12\narchitectures: [amd64, arm64]\noutputs: [\"tar:a.tar\"]\n", "rootfs.yaml:3: outputs[0]: \"tar:a.tar\": with several architectures each output needs {arch}"},
+		{"multi-arch output", "distro: debian:12\narchitectures: [amd64, arm64]\noutputs: [\"tar:a.tar\"]\n", "rootfs.yaml:3: outputs[0]: \"tar:a.tar\": with several architectures a tar output needs {arch}"},
 		{"bad user name", "distro: debian:12\naccounts:\n  users:\n    - name: App\n", `rootfs.yaml:4: accounts.users[0]: "App": user names are distinct`},
 		{"symlink without target", "distro: debian:12\npaths:\n  - {path: /x, type: symlink}\n", "rootfs.yaml:3: paths[0]: a symlink needs a target"},
 		{"layering", "distro: debian:12\nlayering: per-package\n", `rootfs.yaml:2: layering: "per-package": use single (one layer holding everything) or groups`},

@@ -106,7 +106,9 @@ trim: docs
 # one for the rest, so images on the same base share those layers).
 layering: single
 
-# Where the result goes; {arch} is replaced with each architecture.
+# Where the result goes; {arch} is replaced with each architecture. With
+# several architectures, oci, oci-archive and docker:// outputs without
+# {arch} get an OCI image index of all the images.
 # Kinds: tar, dir, oci, oci-archive, docker-archive, docker://REF.
 outputs:
   - oci-archive:image-{arch}.tar

@@ -256,12 +256,9 @@ func (s *Spec) validateOutputs() error {
 		if !ok || dest == "" || !known {
 			return s.errorf(at, "%q: expected KIND:DEST with KIND one of %s, e.g. oci-archive:image.tar%s", o, strings.Join(outputKinds, ", "), outputSuggestion(o))
 		}
-		if multi && !strings.Contains(o, "{arch}") {
-			return s.errorf(at, "%q: with several architectures each output needs {arch} in its name", o)
+		if multi && !strings.Contains(o, "{arch}") && kind != "oci" && kind != "oci-archive" && kind != "docker" {
+			return s.errorf(at, "%q: with several architectures a %s output needs {arch} in its name (oci, oci-archive and docker outputs without it get an image index)", o, kind)
 		}
-	}
-	if multi && s.Tag != "" && !strings.Contains(s.Tag, "{arch}") {
-		return s.errorf("tag", "with several architectures the tag needs {arch}, e.g. localhost/app:{arch}")
 	}
 	return nil
 }

@@ -30,6 +30,11 @@ type Repo struct {
 	Arch      string // default "amd64"
 	// Packages maps a component to its uncompressed Packages text.
 	Packages map[string]string
+	// ArchPackages, when set, replaces Arch and Packages: the Packages
+	// text of each component by architecture, for a suite that serves
+	// several (as Debian's archive does; "Architecture: all" stanzas
+	// belong in each).
+	ArchPackages map[string]map[string]string
 	// Compressions are the Packages variants served: "" (plain), ".gz",
 	// ".xz". All three are listed in Release whatever is served, as Debian
 	// lists the plain Packages it does not serve. Default ".gz", ".xz".
@@ -50,7 +55,19 @@ func (r *Repo) Dist() string { return "dists/" + r.Suite + "/" }
 
 // PackagesPath is the path of a component's Packages below Dist.
 func (r *Repo) PackagesPath(comp string) string {
-	return comp + "/binary-" + r.arch() + "/Packages"
+	return packagesPath(comp, r.arch())
+}
+
+func packagesPath(comp, arch string) string {
+	return comp + "/binary-" + arch + "/Packages"
+}
+
+// byArch is ArchPackages, or Packages under Arch.
+func (r *Repo) byArch() map[string]map[string]string {
+	if r.ArchPackages != nil {
+		return r.ArchPackages
+	}
+	return map[string]map[string]string{r.arch(): r.Packages}
 }
 
 func (r *Repo) arch() string {
@@ -65,8 +82,18 @@ func (r *Repo) Build(t testing.TB) map[string][]byte {
 	t.Helper()
 	files := map[string][]byte{}
 	var list []string
-	comps := make([]string, 0, len(r.Packages))
-	for c := range r.Packages {
+	byArch := r.byArch()
+	arches := make([]string, 0, len(byArch))
+	compSet := map[string]bool{}
+	for a, pk := range byArch {
+		arches = append(arches, a)
+		for c := range pk {
+			compSet[c] = true
+		}
+	}
+	sort.Strings(arches)
+	comps := make([]string, 0, len(compSet))
+	for c := range compSet {
 		comps = append(comps, c)
 	}
 	sort.Strings(comps)
@@ -75,23 +102,11 @@ func (r *Repo) Build(t testing.TB) map[string][]byte {
 		served = []string{".gz", ".xz"}
 	}
 	for _, c := range comps {
-		plain := []byte(r.Packages[c])
-		for _, ext := range []string{"", ".gz", ".xz"} {
-			data := Compress(t, ext, plain)
-			p := r.PackagesPath(c) + ext
-			if ext != "" || !r.NoPlainListed {
-				list = append(list, fmt.Sprintf(" %s %8d %s", Sum(data), len(data), p))
-			}
-			if !slices.Contains(served, ext) {
-				continue
-			}
-			files[r.Dist()+p] = data
-			if r.ByHash {
-				files[r.Dist()+path.Dir(p)+"/by-hash/SHA256/"+Sum(data)] = data
-			}
+		for _, a := range arches {
+			r.addPackages(t, files, &list, served, byArch[a][c], packagesPath(c, a))
 		}
 	}
-	release := []byte(r.release(comps, list))
+	release := []byte(r.release(arches, comps, list))
 	files[r.Dist()+"Release"] = release
 	if len(r.Signers) > 0 {
 		files[r.Dist()+"Release.gpg"] = DetachSign(t, release, r.Date, r.Signers...)
@@ -102,7 +117,27 @@ func (r *Repo) Build(t testing.TB) map[string][]byte {
 	return files
 }
 
-func (r *Repo) release(comps, list []string) string {
+// addPackages adds one Packages file (text at path below Dist) in its
+// served compressions and lists every compression for the Release.
+func (r *Repo) addPackages(t testing.TB, files map[string][]byte, list *[]string, served []string, text, p0 string) {
+	plain := []byte(text)
+	for _, ext := range []string{"", ".gz", ".xz"} {
+		data := Compress(t, ext, plain)
+		p := p0 + ext
+		if ext != "" || !r.NoPlainListed {
+			*list = append(*list, fmt.Sprintf(" %s %8d %s", Sum(data), len(data), p))
+		}
+		if !slices.Contains(served, ext) {
+			continue
+		}
+		files[r.Dist()+p] = data
+		if r.ByHash {
+			files[r.Dist()+path.Dir(p)+"/by-hash/SHA256/"+Sum(data)] = data
+		}
+	}
+}
+
+func (r *Repo) release(arches, comps, list []string) string {
 	var b strings.Builder
 	origin, codename := r.Origin, r.Codename
 	if origin == "" {
@@ -119,7 +154,7 @@ func (r *Repo) release(comps, list []string) string {
 	if !r.ValidUntil.IsZero() {
 		fmt.Fprintf(&b, "Valid-Until: %s\n", r.ValidUntil.UTC().Format(time.RFC1123))
 	}
-	fmt.Fprintf(&b, "Architectures: %s\nComponents: %s\nDescription: test repository\n", r.arch(), strings.Join(comps, " "))
+	fmt.Fprintf(&b, "Architectures: %s\nComponents: %s\nDescription: test repository\n", strings.Join(arches, " "), strings.Join(comps, " "))
 	if r.ByHash {
 		b.WriteString("Acquire-By-Hash: yes\n")
 	}

@@ -94,12 +94,14 @@ func Commit(ctx context.Context, img *image.Image, tag string, opts CommitOption
 	if err != nil {
 		return nil, fmt.Errorf("publish: containers-storage %s: %w", name, err)
 	}
-	src, m, cleanup, err := tempLayout(ctx, img, opts.WorkDir, image.Uncompressed)
+	src, m, cleanup, err := tempLayout(opts.WorkDir, func(dir string) (*image.Manifest, error) {
+		return img.WriteOCI(ctx, dir, image.LayoutOptions{Tag: layoutTag, Compression: image.Uncompressed})
+	})
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
-	if _, err := copyImage(ctx, dest, src, nil, false); err != nil {
+	if _, err := copyImage(ctx, dest, src, nil, copyOptions{}); err != nil {
 		return nil, fmt.Errorf("publish: containers-storage %s: %w", name, err)
 	}
 	stored, err := istorage.Transport.GetStoreImage(store, dest)

@@ -16,15 +16,16 @@ import (
 // layoutTag names the image in the temporary layouts.
 const layoutTag = "rootfsd"
 
-// tempLayout writes img into a fresh OCI layout below workDir and returns
-// a reference to it and a function removing it.
-func tempLayout(ctx context.Context, img *image.Image, workDir string, c image.Compression) (types.ImageReference, *image.Manifest, func(), error) {
+// tempLayout has write fill a fresh OCI layout below workDir (under
+// layoutTag) and returns a reference to it, what write returned and a
+// function removing it.
+func tempLayout(workDir string, write func(dir string) (*image.Manifest, error)) (types.ImageReference, *image.Manifest, func(), error) {
 	dir, err := os.MkdirTemp(workDir, "rootfsd-publish-")
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("publish: temporary layout: %w", err)
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	m, err := img.WriteOCI(ctx, dir, image.LayoutOptions{Tag: layoutTag, Compression: c})
+	m, err := write(dir)
 	if err != nil {
 		cleanup()
 		return nil, nil, nil, err
@@ -51,16 +52,25 @@ func acceptAnything() (*signature.PolicyContext, error) {
 	return pc, nil
 }
 
-// copyImage copies src to dest keeping the digests as they are.
-func copyImage(ctx context.Context, dest, src types.ImageReference, sys *types.SystemContext, preserve bool) ([]byte, error) {
+// copyOptions: preserve keeps the digests as they are; all copies every
+// image of an index (else containers/image picks the host's platform).
+type copyOptions struct{ preserve, all bool }
+
+// copyImage copies src to dest and returns the manifest (or index) written.
+func copyImage(ctx context.Context, dest, src types.ImageReference, sys *types.SystemContext, o copyOptions) ([]byte, error) {
 	pc, err := acceptAnything()
 	if err != nil {
 		return nil, err
 	}
 	defer pc.Destroy()
+	sel := copy.CopySystemImage
+	if o.all {
+		sel = copy.CopyAllImages
+	}
 	return copy.Image(ctx, pc, dest, src, &copy.Options{
-		SourceCtx:       &types.SystemContext{},
-		DestinationCtx:  sys,
-		PreserveDigests: preserve,
+		SourceCtx:          &types.SystemContext{},
+		DestinationCtx:     sys,
+		PreserveDigests:    o.preserve,
+		ImageListSelection: sel,
 	})
 }

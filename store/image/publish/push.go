@@ -42,6 +42,22 @@ type PushOptions struct {
 // img.Manifest gives for the same compression: the copy refuses to
 // change it.
 func Push(ctx context.Context, img *image.Image, ref string, opts PushOptions) (string, error) {
+	return push(ctx, ref, opts, false, func(dir string) (*image.Manifest, error) {
+		return img.WriteOCI(ctx, dir, image.LayoutOptions{Tag: layoutTag, Compression: opts.Compression})
+	})
+}
+
+// PushIndex uploads a multi-platform image: every image of ix, then the
+// index itself as ref. It returns the index digest, which is the one
+// ix.Manifest gives for the same compression: the copy keeps every digest.
+func PushIndex(ctx context.Context, ix *image.Index, ref string, opts PushOptions) (string, error) {
+	return push(ctx, ref, opts, true, func(dir string) (*image.Manifest, error) {
+		return ix.WriteOCI(ctx, dir, image.LayoutOptions{Tag: layoutTag, Compression: opts.Compression})
+	})
+}
+
+// push copies what write puts into a temporary layout to ref.
+func push(ctx context.Context, ref string, opts PushOptions, all bool, write func(dir string) (*image.Manifest, error)) (string, error) {
 	name := strings.TrimPrefix(ref, "docker://")
 	if _, _, err := image.SplitReference(name); err != nil {
 		return "", fmt.Errorf("publish: push %s: %w", ref, err)
@@ -50,7 +66,7 @@ func Push(ctx context.Context, img *image.Image, ref string, opts PushOptions) (
 	if err != nil {
 		return "", fmt.Errorf("publish: push %s: %w", ref, err)
 	}
-	src, m, cleanup, err := tempLayout(ctx, img, opts.WorkDir, opts.Compression)
+	src, m, cleanup, err := tempLayout(opts.WorkDir, write)
 	if err != nil {
 		return "", err
 	}
@@ -62,7 +78,7 @@ func Push(ctx context.Context, img *image.Image, ref string, opts PushOptions) (
 	if opts.Insecure {
 		sys.DockerInsecureSkipTLSVerify = types.OptionalBoolTrue
 	}
-	manifest, err := copyImage(ctx, dest, src, sys, true)
+	manifest, err := copyImage(ctx, dest, src, sys, copyOptions{preserve: true, all: all})
 	if err != nil {
 		return "", fmt.Errorf("publish: push %s: %w", ref, err)
 	}
