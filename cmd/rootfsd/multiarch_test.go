@@ -83,11 +83,8 @@ func TestBuildMultiArch(t *testing.T) {
 
 	// Pushed: the registry holds the same index.
 	reg := registrytest.Start(t)
-	conf := filepath.Join(dir, "registries.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf("[[registry]]\nlocation = %q\ninsecure = true\n", reg.Host)), 0o644)
-	t.Setenv("CONTAINERS_REGISTRIES_CONF", conf)
 	ref := reg.Host + "/rootfsd/multi:1"
-	out = build("--lock", filepath.Join(dir, "rootfs.amd64.lock"), "--lock", filepath.Join(dir, "rootfs.arm64.lock"), "--output", "docker://"+ref)
+	out = build("--plain-http", "--lock", filepath.Join(dir, "rootfs.amd64.lock"), "--lock", filepath.Join(dir, "rootfs.arm64.lock"), "--output", "docker://"+ref)
 	if !strings.Contains(out, "image index "+digest) {
 		t.Errorf("push gave another index than %s:\n%s", digest, out)
 	}

@@ -120,10 +120,7 @@ func (e *Engine) writeImage(ctx context.Context, st *store.Store, o output, laye
 		}
 		return e.writeSBOMs(l, epoch, o.dest, res)
 	case "docker":
-		// --plain-http covers pushes too, to loopback registries only.
-		host, _, _ := strings.Cut(o.dest, "/")
-		insecure := e.cfg.InsecureRegistry || e.cfg.PlainHTTP && remote.IsLoopback(host)
-		digest, err := publish.Push(ctx, img, "docker://"+o.dest, publish.PushOptions{Insecure: insecure, Report: rep})
+		digest, err := publish.Push(ctx, img, "docker://"+o.dest, publish.PushOptions{Insecure: e.insecurePush(o.dest), Report: rep})
 		if err != nil {
 			return err
 		}
@@ -166,4 +163,12 @@ func (e *Engine) writeSBOMs(l *repo.Lock, epoch time.Time, base string, res *Bui
 		res.SBOM = append(res.SBOM, path)
 	}
 	return nil
+}
+
+// insecurePush says whether a push to dest (HOST/REPO:TAG) may speak plain
+// HTTP or skip TLS verification: InsecureRegistry, or --plain-http to a
+// loopback registry.
+func (e *Engine) insecurePush(dest string) bool {
+	host, _, _ := strings.Cut(dest, "/")
+	return e.cfg.InsecureRegistry || e.cfg.PlainHTTP && remote.IsLoopback(host)
 }

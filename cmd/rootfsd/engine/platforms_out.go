@@ -124,7 +124,7 @@ func (e *Engine) writeIndex(ctx context.Context, o output, imgs []*image.Image, 
 		res.ManifestDigest = m.Digest
 		return sboms(func(arch string) string { return strings.TrimSuffix(file, ".tar") + "-" + arch + ".tar" })
 	case "docker":
-		digest, err := publish.PushIndex(ctx, ix, "docker://"+o.dest, publish.PushOptions{Insecure: e.cfg.InsecureRegistry, Report: rep})
+		digest, err := publish.PushIndex(ctx, ix, "docker://"+o.dest, publish.PushOptions{Insecure: e.insecurePush(o.dest), Report: rep})
 		if err != nil {
 			return err
 		}
