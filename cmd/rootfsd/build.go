@@ -67,7 +67,7 @@ With a lock (or SOURCE_DATE_EPOCH), the output is byte-for-byte reproducible.`,
 			if err != nil {
 				return err
 			}
-			if err := enterUserNamespace(req); err != nil {
+			if err := g.enterUserNamespace(c.Context(), req); err != nil {
 				return err
 			}
 			res, err := g.service().Build(c.Context(), req, g.reporter())

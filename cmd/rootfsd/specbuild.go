@@ -159,7 +159,7 @@ func (g *globals) specBuild(c *cobra.Command, s *spec.Spec, sf *specFlags, bf *b
 // the spec when the build resolved.
 func (g *globals) runSpecBuilds(ctx context.Context, builds []specBuild, print func(*engine.BuildResult) error) error {
 	for _, b := range builds {
-		if err := enterUserNamespace(b.req); err != nil {
+		if err := g.enterUserNamespace(ctx, b.req); err != nil {
 			return err
 		}
 	}
@@ -223,7 +223,7 @@ func (g *globals) buildFromSpec(c *cobra.Command, sf *specFlags, bf *buildFlags)
 // runPlatformBuild builds a spec's architectures at once, writing the
 // locks that were resolved beside the spec.
 func (g *globals) runPlatformBuild(ctx context.Context, req engine.BuildRequest, builds []specBuild) error {
-	if err := enterUserNamespace(req); err != nil {
+	if err := g.enterUserNamespace(ctx, req); err != nil {
 		return err
 	}
 	res, err := g.service().Build(ctx, req, g.reporter())

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 
 	"github.com/rootfsd/rootfsd/cmd/rootfsd/engine"
@@ -30,8 +32,11 @@ func rootless() bool { return os.Geteuid() != 0 || publish.InUserNamespace() }
 // buildah do) when an unprivileged user commits into containers-storage,
 // which needs the image's owners to exist. It returns nil at once for
 // root and in the re-executed child; the parent exits with the child's
-// status. Other outputs never need this.
-func enterUserNamespace(req engine.BuildRequest) error {
+// status. Other outputs never need this. A store that nothing has set up
+// yet gets the graph driver the user's podman uses (see
+// publish.RootlessDriver); when podman does not answer, a warning says so
+// and containers-storage picks the driver itself.
+func (g *globals) enterUserNamespace(ctx context.Context, req engine.BuildRequest) error {
 	if !needsStorage(req) || os.Geteuid() == 0 {
 		return nil
 	}
@@ -40,6 +45,15 @@ func enterUserNamespace(req engine.BuildRequest) error {
 	if os.Getenv("ROOTFSD_CACHE_DIR") == "" {
 		if dir, err := store.DefaultDir(); err == nil {
 			os.Setenv("ROOTFSD_CACHE_DIR", dir)
+		}
+	}
+	if os.Getenv("STORAGE_DRIVER") == "" {
+		driver, err := publish.RootlessDriver(ctx)
+		if err != nil {
+			fmt.Fprintf(g.stderr, "rootfsd: warning: %v: containers-storage picks the graph driver itself, podman may not list the image\n", err)
+		}
+		if driver != "" {
+			os.Setenv("STORAGE_DRIVER", driver) // read by the re-executed child's containers-storage
 		}
 	}
 	return publish.ReexecInUserNamespace()

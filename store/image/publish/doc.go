@@ -17,7 +17,10 @@
 // sysctl can forbid it: ErrNoUserNamespace), and CheckRootless explains
 // what else is missing when that cannot work. The location, driver
 // and options of the storage come from containers' own storage.conf files
-// and defaults, so the image appears in `podman images`. Building this
+// and defaults, so the image appears in `podman images`; where those leave
+// the driver of a fresh rootless store open, RootlessDriver asks podman
+// (tools on different versions of containers-storage choose differently).
+// Building this
 // package needs the build tags containers_image_openpgp and
 // exclude_graphdriver_btrfs (see the Makefile).
 package publish
