@@ -47,6 +47,9 @@ func (g *globals) enterUserNamespace(ctx context.Context, req engine.BuildReques
 			os.Setenv("ROOTFSD_CACHE_DIR", dir)
 		}
 	}
+	if err := publish.CheckUserNamespace(); err != nil {
+		return err
+	}
 	if os.Getenv("STORAGE_DRIVER") == "" {
 		driver, err := publish.RootlessDriver(ctx)
 		if err != nil {

@@ -159,6 +159,21 @@ func countRanges(path, name, uid string) (int, error) {
 // matter, only when a containers-storage output is requested: the other
 // outputs need no namespace.
 func ReexecInUserNamespace() error {
+	if err := CheckUserNamespace(); err != nil {
+		return err
+	}
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	unshare.MaybeReexecUsingUserNamespace(false)
+	return nil
+}
+
+// CheckUserNamespace tells, before ReexecInUserNamespace, whether this
+// unprivileged process can get its user namespace: one can be created
+// (else the error wraps ErrNoUserNamespace) and CheckRootless passes. It
+// returns nil for root.
+func CheckUserNamespace() error {
 	if os.Geteuid() == 0 {
 		return nil
 	}
@@ -168,9 +183,5 @@ func ReexecInUserNamespace() error {
 			"forbid them: allow them, run as root, or write the image with --output oci-archive:FILE, oci:DIR or "+
 			"docker-archive:FILE, which need no user namespace", os.Geteuid(), ErrNoUserNamespace, err)
 	}
-	if err := CheckRootless(); err != nil {
-		return err
-	}
-	unshare.MaybeReexecUsingUserNamespace(false)
-	return nil
+	return CheckRootless()
 }
