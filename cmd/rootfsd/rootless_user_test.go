@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -68,7 +67,6 @@ func newRootlessUser(t *testing.T, prefix string, tools ...string) (*rootlessUse
 		t.Fatal(err)
 	}
 	r := &rootlessUser{u: u, cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, bin: bin, binEnv: binEnv}
-	t.Cleanup(func() { r.cleanup(t) })
 	if err := os.Chown(runDir, int(uid), int(gid)); err != nil {
 		t.Fatal(err)
 	}
@@ -172,15 +170,5 @@ func (r *rootlessUser) mkdir(t *testing.T, dir string) {
 	}
 	if err := os.Chown(dir, int(r.cred.Uid), int(r.cred.Gid)); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// cleanup kills what the user left running (rootless podman's pause
-// process) and removes the runtime directories containers' tools fall back
-// to in /tmp for its uid; userdel -r removes its home and storage next.
-func (r *rootlessUser) cleanup(t *testing.T) {
-	killUserProcesses(t, r.u)
-	for _, pattern := range []string{"containers-user-%d", "storage-run-%d", "podman-run-%d"} {
-		os.RemoveAll(filepath.Join(os.TempDir(), fmt.Sprintf(pattern, r.cred.Uid)))
 	}
 }

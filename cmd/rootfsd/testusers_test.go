@@ -54,6 +54,10 @@ func addUser(t *testing.T, name string, extra ...string) *user.User {
 	}
 	t.Cleanup(func() {
 		killUserProcesses(t, u)
+		// Where containers' tools keep runtime state without XDG_RUNTIME_DIR.
+		for _, dir := range []string{"containers-user-", "storage-run-", "podman-run-"} {
+			os.RemoveAll(filepath.Join(os.TempDir(), dir+u.Uid))
+		}
 		if out, err := exec.Command("userdel", "-r", "-f", name).CombinedOutput(); err != nil {
 			t.Logf("userdel %s: %v %s", name, err, out)
 		}
