@@ -48,6 +48,13 @@ echo "== parsing rate of Packages text (one core)"
 echo "== --layering groups: splitting a 32 MiB layer into 21 (both passes, in memory)"
 (cd "$(dirname "$0")/.." && go test -run '^$' -bench 'BenchmarkSplit$' -benchtime 5x ./repo/layering/ | awk '/MB\/s/{for(i=1;i<=NF;i++) if ($i=="MB/s") print "  Split " $(i-1) " MB/s"}')
 
+echo "== extraction: one zstd data.tar (deb/unpack_bench_test.go payload), rootfsd vs zstd -dc | tar -x, same run"
+(cd "$(dirname "$0")/.." && go test -run '^$' -bench 'BenchmarkUnpack$/(zst|zst\+WriteDir|ref-zstd-tar)$' -benchtime 30x ./deb/ | awk '
+/BenchmarkUnpack\//{split($1,a,"/"); sub(/-[0-9]+$/,"",a[2]); t[a[2]]=$3/1e6}
+END{ if (!("ref-zstd-tar" in t)) {print "  (zstd or tar missing: no reference)"; exit}
+ printf "  into the build tree   %7.1f ms   zstd -dc | tar -x %7.1f ms   ratio %.2f (goal <= 1.5)\n", t["zst"], t["ref-zstd-tar"], t["zst"]/t["ref-zstd-tar"]
+ printf "  into a directory      %7.1f ms   (--output dir:)                  ratio %.2f\n", t["zst+WriteDir"], t["zst+WriteDir"]/t["ref-zstd-tar"]}')
+
 # Daemon overhead (api/, cmd/rootfsd/serve.go): hermetic, Alpine fixtures on 127.0.0.1.
 echo "== daemon: cached build and resolve, each a separate rootfsd process, in-process vs through the daemon"
 (cd "$(dirname "$0")/.." && go test -run '^$' -bench 'BenchmarkDaemonOverhead' -benchtime 20x ./cmd/rootfsd/ | awk '
