@@ -132,6 +132,9 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, want string, size int6
 	if err != nil {
 		return Blob{}, err
 	}
+	if fi, err := f.Stat(); err == nil {
+		s.markFresh(digest, fi) // fresh.go
+	}
 	unflock(f)
 	f = nil
 	return out, nil

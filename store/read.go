@@ -86,6 +86,7 @@ func (v *verifier) check() error {
 	v.done = true
 	got := hex.EncodeToString(v.h.Sum(nil))
 	if got == v.digest {
+		v.s.markFresh(v.digest, v.fi) // fresh.go
 		return nil
 	}
 	v.err = fmt.Errorf("store: blob %s: content hashes to %s: %w", v.digest, got, ErrCorrupt)

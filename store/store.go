@@ -74,6 +74,9 @@ type Store struct {
 
 	touchMu sync.Mutex
 	touched map[string]time.Time // last uses not yet written to meta.db
+
+	freshMu sync.Mutex
+	fresh   map[string]fileID // blobs this process wrote or verified: fresh.go
 }
 
 // Directory layout below the root.

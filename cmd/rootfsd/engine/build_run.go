@@ -297,7 +297,7 @@ func humanSize(n int64) string {
 // copyBlobTo writes a blob to path atomically: nothing half-written is
 // ever visible under path.
 func copyBlobTo(ctx context.Context, st *store.Store, digest, path string) error {
-	rc, err := st.Open(ctx, digest)
+	rc, err := st.OpenForCopy(ctx, digest)
 	if err != nil {
 		return err
 	}
