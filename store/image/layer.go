@@ -38,6 +38,7 @@ type layer struct {
 	size    int64
 	comment string
 	name    string // for messages
+	path    string // the tar file, when given as Path
 }
 
 // resolveLayer checks l and learns its diffID and size, hashing the content
@@ -48,6 +49,7 @@ func resolveLayer(ctx context.Context, i int, l Layer) (*layer, error) {
 	case l.Path != "":
 		path := l.Path
 		out.name += " (" + path + ")"
+		out.path = path
 		out.open = func(context.Context) (io.ReadCloser, error) { return os.Open(path) }
 		fi, err := os.Stat(path)
 		if err != nil {

@@ -28,6 +28,12 @@ type LayoutOptions struct {
 	// of a layout without a tag (skopeo copy oci:DIR, podman load) refuse
 	// a layout with more than one manifest.
 	Referrers bool
+	// Link hard-links uncompressed layers given by Path into the layout
+	// instead of copying them, where both are on one filesystem (else it
+	// copies). For temporary layouts read by a verifying reader, such as
+	// containers/image's copy: the layout's blob is the source file, and
+	// nothing may write to it.
+	Link bool
 }
 
 // SplitLayoutDest splits the DEST of "oci:DEST" or "oci-archive:DEST" into
@@ -51,6 +57,9 @@ type layoutBlob struct {
 	hex  string
 	size int64
 	open func(ctx context.Context) (io.ReadCloser, error)
+	// link is a file holding the blob that may be hard-linked instead
+	// (LayoutOptions.Link).
+	link string
 }
 
 // layoutContent is everything an OCI layout of the image holds.
@@ -83,9 +92,13 @@ func (img *Image) layout(ctx context.Context, opts LayoutOptions) (*layoutConten
 	add(memLayoutBlob(m.Bytes))
 	for i, d := range m.Layers {
 		i := i
-		add(layoutBlob{hex: d.Digest.Encoded(), size: d.Size, open: func(ctx context.Context) (io.ReadCloser, error) {
+		lb := layoutBlob{hex: d.Digest.Encoded(), size: d.Size, open: func(ctx context.Context) (io.ReadCloser, error) {
 			return img.openLayer(ctx, i, opts.Compression)
-		}})
+		}}
+		if opts.Link && opts.Compression == Uncompressed {
+			lb.link = img.layers[i].path
+		}
+		add(lb)
 	}
 	if opts.Referrers && len(img.attachments) > 0 {
 		refs, blobs, err := img.referrers(m)

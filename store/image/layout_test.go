@@ -4,9 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -166,4 +168,44 @@ func checkLayout(t testing.TB, dir string) v1.Index {
 		}
 	}
 	return idx
+}
+
+// LayoutOptions.Link hard-links an uncompressed layer given by Path into
+// the layout (the file itself, for a verifying reader such as
+// containers/image's copy); without it, and for gzip layers, blobs are
+// copies.
+func TestLayoutLink(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, diffID := makeLayer(t, dir, sampleEntries, nil)
+	img, err := New(ctx, []Layer{{Path: path, DiffID: diffID}}, testConfig(), Options{WorkDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	src, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		opts LayoutOptions
+		link bool
+	}{
+		{LayoutOptions{Compression: Uncompressed, Link: true}, true},
+		{LayoutOptions{Compression: Uncompressed}, false},
+		{LayoutOptions{Compression: Gzip, Link: true}, false},
+	} {
+		out := filepath.Join(dir, fmt.Sprintf("layout-%v-%v", tc.opts.Compression, tc.opts.Link))
+		m, err := img.WriteOCI(ctx, out, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blob, err := os.Stat(filepath.Join(out, "blobs", "sha256", m.Layers[0].Digest.Encoded()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if os.SameFile(src, blob) != tc.link {
+			t.Errorf("%+v: layer blob linked = %v, want %v", tc.opts, !tc.link, tc.link)
+		}
+	}
 }

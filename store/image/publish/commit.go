@@ -95,7 +95,7 @@ func Commit(ctx context.Context, img *image.Image, tag string, opts CommitOption
 		return nil, fmt.Errorf("publish: containers-storage %s: %w", name, err)
 	}
 	src, m, cleanup, err := tempLayout(opts.WorkDir, func(dir string) (*image.Manifest, error) {
-		return img.WriteOCI(ctx, dir, image.LayoutOptions{Tag: layoutTag, Compression: image.Uncompressed})
+		return img.WriteOCI(ctx, dir, image.LayoutOptions{Tag: layoutTag, Compression: image.Uncompressed, Link: true})
 	})
 	if err != nil {
 		return nil, err
