@@ -154,12 +154,8 @@ func (c *Cache) Push(ctx context.Context, tag string, e Entry, open func() (io.R
 		}
 	}
 	empty := ocispec.DescriptorEmptyJSON
-	if ok, err := c.repo.Blobs().Exists(ctx, empty); err != nil {
-		return fmt.Errorf("registry cache push %s: %w", tag, err)
-	} else if !ok {
-		if err := c.repo.Blobs().Push(ctx, empty, bytes.NewReader(empty.Data)); err != nil {
-			return fmt.Errorf("registry cache push %s: config: %w", tag, err)
-		}
+	if err := c.ensureConfig(ctx); err != nil {
+		return fmt.Errorf("registry cache push %s: config: %w", tag, err)
 	}
 	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
 		ArtifactType: ArtifactType, Config: ocispec.Descriptor{MediaType: empty.MediaType, Digest: empty.Digest, Size: empty.Size},
@@ -172,5 +168,27 @@ func (c *Cache) Push(ctx context.Context, tag string, e Entry, open func() (io.R
 	if err := c.repo.Manifests().PushReference(ctx, md, bytes.NewReader(raw), tag); err != nil {
 		return fmt.Errorf("registry cache push %s: manifest: %w", tag, err)
 	}
+	return nil
+}
+
+// ensureConfig uploads the empty config blob of cache manifests once per
+// Cache, unless the registry has it.
+func (c *Cache) ensureConfig(ctx context.Context) error {
+	c.configMu.Lock()
+	defer c.configMu.Unlock()
+	if c.configDone {
+		return nil
+	}
+	empty := ocispec.DescriptorEmptyJSON
+	ok, err := c.repo.Blobs().Exists(ctx, empty)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := c.repo.Blobs().Push(ctx, empty, bytes.NewReader(empty.Data)); err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
+			return err
+		}
+	}
+	c.configDone = true
 	return nil
 }

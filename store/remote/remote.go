@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"oras.land/oras-go/v2/registry/remote"
@@ -46,6 +47,13 @@ type Options struct {
 type Cache struct {
 	ref  string
 	repo *remote.Repository
+
+	// configMu serialises the upload of the empty config blob every
+	// cache manifest names: concurrent uploads of one blob make
+	// docker-registry answer a manifest naming it with "blob unknown" for
+	// a moment. configDone records that it is there.
+	configMu   sync.Mutex
+	configDone bool
 }
 
 // ParseRef splits oci://HOST/REPO into HOST and REPO.
