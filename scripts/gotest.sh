@@ -9,13 +9,37 @@ shift
 mkdir -p "$(dirname "$log")"
 "${GO:-go}" test -v "$@" >"$log" 2>&1
 status=$?
-# Package results, and each SKIP with the line that gives its reason.
+# Package results, and each SKIP with the lines its test logged (go test
+# -v prints them under "=== RUN name", or right after a result line); the
+# skipped subtests of one test are summed up in one line with their
+# distinct reasons.
 awk '
-	/^(ok|FAIL|\?) / { print; next }
-	/^=== RUN/ { buf = ""; next }
-	/^[[:space:]]*--- SKIP/ { print; printf "%s", buf; buf = ""; next }
-	/^[[:space:]]*--- / { buf = ""; next }
-	/^[[:space:]]+[^[:space:]]/ { buf = buf $0 "\n" }
+	function flush(   r) {
+		if (parent == "") return
+		printf "--- SKIP: %d subtests of %s\n", nsub, parent
+		for (r in reasons) printf "    %d x%s\n", reasons[r], r
+		parent = ""; nsub = 0; delete reasons
+	}
+	/^(ok|FAIL|\?) / { flush(); print; next }
+	/^=== (RUN|CONT|NAME)/ { cur = $3; last = ""; next }
+	/^[[:space:]]*--- SKIP/ {
+		name = $3; last = name
+		if (name ~ /\//) {
+			p = name; sub(/\/.*/, "", p)
+			if (p != parent) { flush(); parent = p }
+			nsub++
+			r = log_[name]; sub(/^[[:space:]]+[^ ]+:[0-9]+:/, "", r); sub(/\n.*/, "", r)
+			reasons[r]++
+			next
+		}
+		flush(); print; printf "%s", log_[name]; next
+	}
+	/^[[:space:]]*--- / { last = ""; next }
+	/^[[:space:]]+[^[:space:]]/ {
+		if (last != "" && last !~ /\//) { print; next }
+		log_[cur] = log_[cur] $0 "\n"
+	}
+	END { flush() }
 ' "$log"
 n=$(grep -c -- '--- SKIP' "$log")
 echo "skipped tests: $n (reasons above; whole output in $log)"
