@@ -135,6 +135,9 @@ func Assemble(ctx context.Context, t *fstree.Tree, plan *repo.Plan, open func(re
 	if err != nil {
 		return nil, err
 	}
+	if err := ensureOSRelease(t, plan.Distro, opts.Epoch); err != nil { // osrelease.go
+		return nil, err
+	}
 	return &AssembleResult{Installed: in.Installed(), Warnings: in.NotRun()}, nil
 }
 

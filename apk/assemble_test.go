@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rootfsd/rootfsd/repo"
 	"github.com/rootfsd/rootfsd/repo/fstree"
@@ -98,5 +99,38 @@ func TestAssembleLock(t *testing.T) {
 	if _, err := Assemble(context.Background(), tree2, &lock.Plan, swap, AssembleOptions{}); err == nil ||
 		!strings.Contains(err.Error(), "zlib-1.3.1-r0") {
 		t.Errorf("swapped package: %v", err)
+	}
+}
+
+// Without alpine-release, the tree still names its release in
+// /etc/os-release, as Alpine's minirootfs build writes it; with it, the
+// package's file stays.
+func TestAssembleOSRelease(t *testing.T) {
+	tree := fstree.New(fstree.Options{TempDir: t.TempDir()})
+	defer tree.Close()
+	if err := ensureOSRelease(tree, "alpine:3.19", time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tree.ReadFile("etc/os-release")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19\nPRETTY_NAME=\"Alpine Linux v3.19\"\n"
+	if string(got) != want {
+		t.Errorf("os-release:\n%s\nwant:\n%s", got, want)
+	}
+	owned := fstree.New(fstree.Options{TempDir: t.TempDir()})
+	defer owned.Close()
+	if err := owned.MkdirAll("etc", fstree.Attr{Mode: 0o755}); err != nil {
+		t.Fatal(err)
+	}
+	if err := owned.WriteFile("etc/alpine-release", []byte("3.19.1\n"), fstree.Attr{Mode: 0o644}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ensureOSRelease(owned, "alpine:3.19", time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owned.Lookup("etc/os-release"); err == nil {
+		t.Error("os-release written beside alpine-release's files")
 	}
 }

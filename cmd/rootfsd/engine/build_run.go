@@ -23,7 +23,7 @@ import (
 
 // layerFormat versions everything that decides a layer's bytes besides the
 // lock: bump it when assembling or tar writing changes.
-const layerFormat = "rootfsd-layer-v2" // v2: SBOMs in var/lib/rootfsd
+const layerFormat = "rootfsd-layer-v3" // v2: SBOMs in var/lib/rootfsd; v3: Alpine /etc/os-release without alpine-release
 
 // parallelDownloads bounds concurrent package downloads of one build.
 const parallelDownloads = 8
