@@ -80,7 +80,7 @@ func New(ref string, opt Options) (*Cache, error) {
 		return nil, fmt.Errorf("registry cache %q: %w", ref, err)
 	}
 	if opt.PlainHTTP {
-		if !isLoopback(host) {
+		if !IsLoopback(host) {
 			return nil, fmt.Errorf("registry cache %q: plain HTTP is allowed for loopback addresses only", ref)
 		}
 		r.PlainHTTP = true
@@ -110,9 +110,7 @@ func (c *Cache) String() string { return c.ref }
 
 // IsLoopback says whether hostport ("127.0.0.1:5000", "localhost",
 // "[::1]:5000") names this machine: where plain HTTP is allowed.
-func IsLoopback(hostport string) bool { return isLoopback(hostport) }
-
-func isLoopback(hostport string) bool {
+func IsLoopback(hostport string) bool {
 	h := hostport
 	if hh, _, err := net.SplitHostPort(hostport); err == nil {
 		h = hh
