@@ -1,75 +1,21 @@
 package image
 
 import (
-	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rootfsd/rootfsd/store/image/imagetest"
 )
 
-// realLayer writes a layer of about size bytes made of the host's /usr
-// files (binaries, libraries, text: what a rootfs holds), in walk order,
-// and returns its path and diffID.
+// realLayer writes a ~size layer of the host's /usr files into dir and
+// returns its path and diffID.
 func realLayer(b testing.TB, dir string, size int64) (string, string) {
 	b.Helper()
 	path := filepath.Join(dir, "real.tar")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	tw := tar.NewWriter(io.MultiWriter(f, h))
-	var total int64
-	errDone := fmt.Errorf("done")
-	err = filepath.WalkDir("/usr", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || total >= size {
-			if total >= size {
-				return errDone
-			}
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
-			return nil
-		}
-		hdr, err := tar.FileInfoHeader(fi, "")
-		if err != nil {
-			return nil
-		}
-		hdr.Name, hdr.Uname, hdr.Gname, hdr.ModTime = p[1:], "", "", testEpoch
-		if fi.IsDir() {
-			hdr.Name += "/"
-			return tw.WriteHeader(hdr)
-		}
-		src, err := os.Open(p)
-		if err != nil {
-			return nil
-		}
-		defer src.Close()
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		n, err := io.Copy(tw, src)
-		total += n
-		return err
-	})
-	if err != nil && err != errDone {
-		b.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if total < size {
-		b.Skipf("SKIP: only %d bytes of files below /usr", total)
-	}
-	return path, hex.EncodeToString(h.Sum(nil))
+	return path, imagetest.RealLayer(b, path, size, testEpoch)
 }
 
 // BenchmarkExport30MB measures each export of a ~30 MB layer of real files,

@@ -1,76 +1,15 @@
 package publish
 
 import (
-	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/rootfsd/rootfsd/store/image"
+	"github.com/rootfsd/rootfsd/store/image/imagetest"
 )
-
-// realLayer writes a layer of about size bytes of the host's /usr files.
-func realLayer(b testing.TB, path string, size int64) string {
-	b.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	tw := tar.NewWriter(io.MultiWriter(f, h))
-	var total int64
-	errDone := errors.New("done")
-	err = filepath.WalkDir("/usr", func(p string, d fs.DirEntry, err error) error {
-		if total >= size {
-			return errDone
-		}
-		if err != nil {
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
-			return nil
-		}
-		hdr, err := tar.FileInfoHeader(fi, "")
-		if err != nil {
-			return nil
-		}
-		hdr.Name, hdr.Uname, hdr.Gname, hdr.ModTime = p[1:], "", "", testEpoch
-		if fi.IsDir() {
-			hdr.Name += "/"
-			return tw.WriteHeader(hdr)
-		}
-		src, err := os.Open(p)
-		if err != nil {
-			return nil
-		}
-		defer src.Close()
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		n, err := io.Copy(tw, src)
-		total += n
-		return err
-	})
-	if err != nil && !errors.Is(err, errDone) {
-		b.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if total < size {
-		b.Skipf("SKIP: only %d bytes of files below /usr", total)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 // BenchmarkCommit30MB commits a ~30 MB layer of real files to a fresh
 // private store (new), and again to the same store (existing: the layer is
@@ -82,7 +21,7 @@ func BenchmarkCommit30MB(b *testing.B) {
 	ctx := context.Background()
 	dir := b.TempDir()
 	path := filepath.Join(dir, "real.tar")
-	diffID := realLayer(b, path, 30<<20)
+	diffID := imagetest.RealLayer(b, path, 30<<20, testEpoch)
 	fi, _ := os.Stat(path)
 	newImg := func() *image.Image {
 		img, err := image.New(ctx, []image.Layer{{Path: path, DiffID: diffID}}, image.Config{Created: testEpoch, Architecture: "amd64"}, image.Options{WorkDir: dir})
