@@ -12,6 +12,7 @@ import (
 
 	"github.com/rootfsd/rootfsd/repo"
 	"github.com/rootfsd/rootfsd/repo/fstree"
+	"github.com/rootfsd/rootfsd/repo/repotest"
 )
 
 // The record rebuilt from a package file equals its upstream index record,
@@ -53,7 +54,7 @@ func TestPackageFromFile(t *testing.T) {
 // order.
 func TestAssembleLock(t *testing.T) {
 	srv := serveCounting(t)
-	b := testBackend(srv.Server, newMemCache(), "v3.19.1-iso/apks")
+	b := testBackend(srv.Server, repotest.NewMemCache(), "v3.19.1-iso/apks")
 	req := repo.Request{Packages: minirootfsWorld, Variant: repo.VariantCustom}
 	plan, err := b.Resolve(context.Background(), req)
 	if err != nil {

@@ -1,90 +1,21 @@
 package apk
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rootfsd/rootfsd/repo"
 	"github.com/rootfsd/rootfsd/repo/fstree"
+	"github.com/rootfsd/rootfsd/repo/repotest"
 )
-
-// memCache is a repo.Cache in memory.
-type memCache struct {
-	mu    sync.Mutex
-	blobs map[string][]byte
-	meta  map[string][]byte
-}
-
-func newMemCache() *memCache {
-	return &memCache{blobs: map[string][]byte{}, meta: map[string][]byte{}}
-}
-
-func (c *memCache) Put(_ context.Context, r io.Reader, want string, size int64) (string, int64, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return "", 0, err
-	}
-	if size >= 0 && int64(len(data)) != size {
-		return "", 0, fmt.Errorf("size %d, want %d", len(data), size)
-	}
-	s := sha256.Sum256(data)
-	d := hex.EncodeToString(s[:])
-	if want != "" && d != want {
-		return "", 0, fmt.Errorf("digest %s, want %s", d, want)
-	}
-	c.mu.Lock()
-	c.blobs[d] = data
-	c.mu.Unlock()
-	return d, int64(len(data)), nil
-}
-
-func (c *memCache) Open(_ context.Context, d string) (io.ReadCloser, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.blobs[d]
-	if !ok {
-		return nil, repo.ErrNotCached
-	}
-	return io.NopCloser(bytes.NewReader(b)), nil
-}
-
-func (c *memCache) Has(d string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.blobs[d]
-	return ok
-}
-
-func (c *memCache) Path(string) string { return "" }
-
-func (c *memCache) GetMeta(ns, key string) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.meta[ns+"\x00"+key]
-	if !ok {
-		return nil, repo.ErrNotCached
-	}
-	return v, nil
-}
-
-func (c *memCache) SetMeta(ns, key string, v []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.meta[ns+"\x00"+key] = v
-	return nil
-}
 
 // countingServer serves the fixtures and counts requests by path.
 type countingServer struct {
@@ -140,7 +71,7 @@ func testBackend(srv *httptest.Server, cache repo.Cache, paths ...string) *Backe
 
 func TestBackendResolve(t *testing.T) {
 	srv := serveCounting(t)
-	cache := newMemCache()
+	cache := repotest.NewMemCache()
 	b := testBackend(srv.Server, cache, "v3.19.1-iso/apks")
 	plan, err := b.Resolve(context.Background(), repo.Request{Distro: "alpine:3.19", Arch: "amd64",
 		Packages: []string{"alpine-base"}, Variant: repo.VariantCustom})
@@ -189,7 +120,7 @@ func TestBackendResolve(t *testing.T) {
 
 func TestBackendVariants(t *testing.T) {
 	srv := serveCounting(t)
-	b := testBackend(srv.Server, newMemCache(), "v3.19/main")
+	b := testBackend(srv.Server, repotest.NewMemCache(), "v3.19/main")
 	plan, err := b.Resolve(context.Background(), repo.Request{Packages: []string{"jq"}})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +147,7 @@ func TestBackendVariants(t *testing.T) {
 		t.Errorf("extra repository signed by a trusted key: %v", err)
 	}
 	// The v3.17 aarch64 index is signed by a key outside the x86_64 set.
-	b2 := testBackend(srv.Server, newMemCache())
+	b2 := testBackend(srv.Server, repotest.NewMemCache())
 	if b2.Keys, err = DefaultKeyring("x86_64"); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +160,7 @@ func TestBackendVariants(t *testing.T) {
 
 func TestBackendMainCommunity(t *testing.T) {
 	srv := serveCounting(t)
-	b := testBackend(srv.Server, newMemCache(), "v3.19/main", "v3.19/community")
+	b := testBackend(srv.Server, repotest.NewMemCache(), "v3.19/main", "v3.19/community")
 	plan, err := b.Resolve(context.Background(), repo.Request{Packages: []string{"neovim"}, Variant: repo.VariantCustom})
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +179,7 @@ func TestBackendMainCommunity(t *testing.T) {
 // Resolve, download and install the minirootfs world over HTTP.
 func TestBackendInstall(t *testing.T) {
 	srv := serveCounting(t)
-	cache := newMemCache()
+	cache := repotest.NewMemCache()
 	b := testBackend(srv.Server, cache, "v3.19.1-iso/apks")
 	req := repo.Request{Packages: minirootfsWorld, Variant: repo.VariantBase}
 	plan, err := b.Resolve(context.Background(), req)
@@ -287,7 +218,7 @@ func TestBackendInstall(t *testing.T) {
 // A package the repository does not have answers 404.
 func TestBackendInstall404(t *testing.T) {
 	srv := serveCounting(t)
-	b := testBackend(srv.Server, newMemCache(), "v3.19/main")
+	b := testBackend(srv.Server, repotest.NewMemCache(), "v3.19/main")
 	req := repo.Request{Packages: []string{"busybox"}, Variant: repo.VariantCustom}
 	plan, err := b.Resolve(context.Background(), req)
 	if err != nil {

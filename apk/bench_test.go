@@ -9,6 +9,7 @@ import (
 
 	"github.com/rootfsd/rootfsd/repo"
 	"github.com/rootfsd/rootfsd/repo/fstree"
+	"github.com/rootfsd/rootfsd/repo/repotest"
 )
 
 // BenchmarkParseIndex parses the 7.6 MB APKINDEX text of v3.19 community
@@ -75,7 +76,7 @@ func BenchmarkBackendAlpineBase(b *testing.B) {
 	defer srv.Close()
 	req := repo.Request{Packages: []string{"alpine-base"}, Variant: repo.VariantCustom}
 	for b.Loop() {
-		be := testBackend(srv, newMemCache(), "v3.19.1-iso/apks")
+		be := testBackend(srv, repotest.NewMemCache(), "v3.19.1-iso/apks")
 		plan, err := be.Resolve(context.Background(), req)
 		if err != nil {
 			b.Fatal(err)

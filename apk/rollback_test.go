@@ -4,10 +4,12 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/rootfsd/rootfsd/repo/repotest"
 )
 
 func TestCheckRollback(t *testing.T) {
-	c := newMemCache()
+	c := repotest.NewMemCache()
 	day := func(d int) *Index { return &Index{Date: time.Date(2026, 1, d, 0, 0, 0, 0, time.UTC)} }
 	for _, tc := range []struct {
 		url      string

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rootfsd/rootfsd/repo/repotest"
 	"github.com/rootfsd/rootfsd/store/image/imagetest"
 )
 
@@ -68,7 +69,7 @@ func BenchmarkExportCached30MB(b *testing.B) {
 	dir := b.TempDir()
 	path, diffID := realLayer(b, dir, 30<<20)
 	fi, _ := os.Stat(path)
-	cache := newMemCache()
+	cache := repotest.NewMemCache()
 	warm, err := New(ctx, []Layer{{Path: path, DiffID: diffID}}, testConfig(), Options{Cache: cache})
 	if err != nil {
 		b.Fatal(err)

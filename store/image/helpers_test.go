@@ -10,11 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/rootfsd/rootfsd/repo"
 )
 
 // testEpoch is SOURCE_DATE_EPOCH of the test images.
@@ -137,68 +134,4 @@ func readJSON(t testing.TB, path string, v any) {
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-}
-
-// memCache is a repo.Cache in memory that counts what it is asked.
-type memCache struct {
-	mu    sync.Mutex
-	blobs map[string][]byte
-	meta  map[string][]byte
-	puts  int
-}
-
-var _ repo.Cache = (*memCache)(nil)
-
-func newMemCache() *memCache {
-	return &memCache{blobs: map[string][]byte{}, meta: map[string][]byte{}}
-}
-
-func (c *memCache) Put(ctx context.Context, r io.Reader, want string, size int64) (string, int64, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return "", 0, err
-	}
-	sum := sha256.Sum256(data)
-	d := hex.EncodeToString(sum[:])
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.blobs[d] = data
-	c.puts++
-	return d, int64(len(data)), nil
-}
-
-func (c *memCache) Open(ctx context.Context, digest string) (io.ReadCloser, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	data, ok := c.blobs[digest]
-	if !ok {
-		return nil, repo.ErrNotCached
-	}
-	return io.NopCloser(bytes.NewReader(data)), nil
-}
-
-func (c *memCache) Has(digest string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.blobs[digest]
-	return ok
-}
-
-func (c *memCache) Path(digest string) string { return "" }
-
-func (c *memCache) GetMeta(ns, key string) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.meta[ns+"/"+key]
-	if !ok {
-		return nil, repo.ErrNotCached
-	}
-	return v, nil
-}
-
-func (c *memCache) SetMeta(ns, key string, value []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.meta[ns+"/"+key] = value
-	return nil
 }

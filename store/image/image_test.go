@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	digest "github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/rootfsd/rootfsd/repo/repotest"
 )
 
 func TestConfig(t *testing.T) {
@@ -151,28 +152,25 @@ func TestGzipBlob(t *testing.T) {
 // compressed blob from the cache instead of compressing again.
 func TestCache(t *testing.T) {
 	ctx := context.Background()
-	cache := newMemCache()
+	cache := repotest.NewMemCache()
 	img1, _, _ := newTestImage(t, Options{Cache: cache})
 	m1, err := img1.Manifest(ctx, Gzip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cache.puts != 1 {
-		t.Fatalf("%d puts after the first build, want 1", cache.puts)
+	if cache.Puts() != 1 {
+		t.Fatalf("%d puts after the first build, want 1", cache.Puts())
 	}
 	img2, _, _ := newTestImage(t, Options{Cache: cache})
 	m2, err := img2.Manifest(ctx, Gzip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cache.puts != 1 || m1.Digest != m2.Digest {
-		t.Errorf("second build: %d puts (want 1), digests %s vs %s", cache.puts, m1.Digest, m2.Digest)
+	if cache.Puts() != 1 || m1.Digest != m2.Digest {
+		t.Errorf("second build: %d puts (want 1), digests %s vs %s", cache.Puts(), m1.Digest, m2.Digest)
 	}
 	// A damaged cache blob fails the export instead of producing an image.
-	for d := range cache.blobs {
-		cache.blobs[d] = append([]byte(nil), cache.blobs[d]...)
-		cache.blobs[d][len(cache.blobs[d])/2] ^= 0xff
-	}
+	cache.Damage()
 	_, err = img2.WriteOCI(ctx, t.TempDir(), LayoutOptions{})
 	if !errors.Is(err, ErrDigestMismatch) {
 		t.Errorf("export from a damaged cache: %v, want ErrDigestMismatch", err)
