@@ -46,6 +46,7 @@ type globals struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	dialed   []*api.Client // daemon clients, closed when the command returns: client.go
+	eng      *engine.Engine // the in-process service, made once: engine()
 }
 
 type usageError struct{ error }
@@ -129,8 +130,14 @@ the mirror in the host's apt sources and debootstrap's scripts.
 	return root
 }
 
+// engine is the in-process service of this command, made on first use
+// (after the flags and the config file are applied), so that the build,
+// the check after it and the notes share one open cache.
 func (g *globals) engine() *engine.Engine {
-	return engine.New(engine.Config{
+	if g.eng != nil {
+		return g.eng
+	}
+	g.eng = engine.New(engine.Config{
 		CacheDir: g.cacheDir,
 		Mirrors:  repo.Mirrors{Mirror: g.mirror, SecurityMirror: g.security},
 		Offline:  g.offline,
@@ -138,6 +145,7 @@ func (g *globals) engine() *engine.Engine {
 
 		CacheFrom: g.remote.from, CacheTo: g.remote.to, PlainHTTP: g.remote.plainHTTP, CacheCAFiles: g.remote.caFiles, CacheTimeout: g.remote.timeout,
 	})
+	return g.eng
 }
 
 func (g *globals) checkFormat() error {
