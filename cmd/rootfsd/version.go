@@ -18,12 +18,8 @@ func newVersionCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			rev := ""
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-						rev = " (" + s.Value[:12] + ")"
-					}
-				}
+			if r, _ := vcsRevision(); len(r) >= 12 {
+				rev = " (" + r[:12] + ")"
 			}
 			if g.format == "json" {
 				return writeJSON(g.stdout, map[string]string{"version": version, "revision": rev, "go": runtime.Version()})
@@ -34,21 +30,29 @@ func newVersionCmd(g *globals) *cobra.Command {
 	}
 }
 
-// revision is the VCS revision the binary was built from, with "+dirty"
-// for a modified tree; empty when the build did not record it.
-func revision() string {
+// vcsRevision is the VCS revision the binary was built from and whether
+// the tree was modified; "" when the build did not record it.
+func vcsRevision() (rev string, modified bool) {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return ""
+		return "", false
 	}
-	rev, dirty := "", ""
 	for _, s := range bi.Settings {
-		switch {
-		case s.Key == "vcs.revision":
+		switch s.Key {
+		case "vcs.revision":
 			rev = s.Value
-		case s.Key == "vcs.modified" && s.Value == "true":
-			dirty = "+dirty"
+		case "vcs.modified":
+			modified = s.Value == "true"
 		}
 	}
-	return rev + dirty
+	return rev, modified
+}
+
+// revision is vcsRevision as one string, with "+dirty" for a modified tree.
+func revision() string {
+	rev, modified := vcsRevision()
+	if modified {
+		return rev + "+dirty"
+	}
+	return rev
 }
