@@ -129,8 +129,9 @@ func readYAML(t *testing.T, path string) map[string]any {
 // this runner silently gets wrong.
 func githubExpr(t *testing.T, s string, vals map[string]string) string {
 	t.Helper()
-	return regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`).ReplaceAllStringFunc(s, func(m string) string {
-		e := regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`).FindStringSubmatch(m)[1]
+	re := regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
+	return re.ReplaceAllStringFunc(s, func(m string) string {
+		e := re.FindStringSubmatch(m)[1]
 		v, ok := vals[e]
 		if !ok {
 			t.Fatalf("expression %q: unknown to the test runner", e)
