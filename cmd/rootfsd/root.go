@@ -45,7 +45,7 @@ type globals struct {
 	daemon   daemonFlags // --daemon, --socket: see client.go
 	stdout   io.Writer
 	stderr   io.Writer
-	dialed   []*api.Client // daemon clients, closed when the command returns: client.go
+	dialed   []*api.Client  // daemon clients, closed when the command returns: client.go
 	eng      *engine.Engine // the in-process service, made once: engine()
 }
 
