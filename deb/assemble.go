@@ -1,7 +1,6 @@
 package deb
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -159,10 +158,10 @@ func (a *assembler) run(open func(repo.Planned) (io.ReadCloser, error)) error {
 			return err
 		}
 		d := <-ahead[i]
-		take()
+		take(i)
 		src := open
 		if d.deb != nil {
-			src = func(repo.Planned) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(d.deb)), nil }
+			src = func(repo.Planned) (io.ReadCloser, error) { return newMemDeb(d.deb), nil }
 		}
 		if err := a.unpack(p, src); err != nil {
 			return err

@@ -30,6 +30,8 @@ type instPkg struct {
 	// confSums are the md5 digests of the conffiles as unpacked.
 	confSums map[string]string
 	unpacked *Unpacked
+	// dataMember is the name of the data archive member, "" if unknown.
+	dataMember string
 }
 
 type ctlMember struct {
@@ -112,11 +114,11 @@ func (a *assembler) readControl(pl repo.Planned, open func(repo.Planned) (io.Rea
 		return nil, fmt.Errorf("open %s: %w", pl.ID(), err)
 	}
 	defer rc.Close()
-	ctl, err := readControlMembers(a.ctx, rc, a.opt.Limits.withDefaults().MaxControl)
+	ctl, data, err := readControlMembers(a.ctx, rc, a.opt.Limits.withDefaults().MaxControl)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", pl.ID(), err)
 	}
-	p := &instPkg{planned: pl, ctl: ctl}
+	p := &instPkg{planned: pl, ctl: ctl, dataMember: data}
 	if err := p.parseControl(); err != nil {
 		return nil, fmt.Errorf("%s: %w", pl.ID(), err)
 	}

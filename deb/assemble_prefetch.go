@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -22,9 +23,25 @@ import (
 // whose data.tar is larger than prefetchMax, or anything that goes wrong,
 // falls back to streaming the original through Unpack, which reports
 // errors as usual.
+//
+// The decoders may run ahead of the unpacker by up to prefetchAhead
+// packages and prefetchBytes of (estimated) decoded data. Within that
+// window, after the package the unpacker needs next, the costliest decode
+// starts first: one xz data.tar (dpkg's own
+// package in Ubuntu, every package in Debian) takes several times longer
+// per byte than zstd, and started in unpack order it would be the tail
+// the unpacker waits for at the end.
 
 // prefetchMax bounds a data.tar decoded ahead into memory.
 const prefetchMax = 64 << 20
+
+// The prefetch window: packages and estimated decoded bytes that may be
+// decoded or decoding ahead of the unpacker. The package the unpacker
+// waits for next is always allowed, whatever its size.
+const (
+	prefetchAhead = 64
+	prefetchBytes = 48 << 20
+)
 
 // prefetched is a package decoded ahead: a .deb with an uncompressed data.tar,
 // or nil to stream the original.
@@ -32,37 +49,169 @@ type prefetched struct {
 	deb []byte
 }
 
-// prefetch starts decoding pkgs in their order and returns one
-// channel per package. At most workers+1 decoded packages wait in memory;
-// take releases a slot. Cancelling ctx stops it.
-func (a *assembler) prefetch(ctx context.Context, pkgs []*instPkg, open func(repo.Planned) (io.ReadCloser, error)) (results []chan prefetched, take func()) {
+// prefetch starts decoding pkgs and returns one channel per package, each
+// delivering exactly one result. take(i) tells it that the unpacker has
+// received package i, which frees its room in the window. Cancelling ctx
+// stops it: every package not yet started is delivered as nil.
+func (a *assembler) prefetch(ctx context.Context, pkgs []*instPkg, open func(repo.Planned) (io.ReadCloser, error)) (results []chan prefetched, take func(i int)) {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
 	a.zstd = make(chan *zstd.Decoder, workers)
 	results = make([]chan prefetched, len(pkgs))
 	for i := range results {
 		results[i] = make(chan prefetched, 1)
 	}
-	slots := make(chan struct{}, workers+1)
+	w := newWindow(pkgs, workers)
 	go func() {
-		for i, p := range pkgs {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				for _, ch := range results[i:] {
-					ch <- prefetched{}
-				}
-				return
+		for {
+			i, ok := w.next(ctx)
+			if !ok {
+				break
 			}
-			go func(i int, p *instPkg) {
-				results[i] <- prefetched{deb: a.decodeDeb(ctx, p, open)}
-			}(i, p)
+			go func(i int) {
+				results[i] <- prefetched{deb: a.decodeDeb(ctx, pkgs[i], open)}
+				w.done()
+			}(i)
+		}
+		for _, i := range w.unstarted() {
+			results[i] <- prefetched{}
 		}
 	}()
-	return results, func() { <-slots }
+	return results, w.take
+}
+
+// window schedules the prefetch: which package to decode next, and when.
+type window struct {
+	mu       sync.Mutex
+	cond     *sync.Cond
+	est      []int64 // estimated decoded bytes
+	cost     []int64 // est weighted by the decoder's speed
+	started  []bool
+	taken    int   // packages the unpacker has received: 0..taken-1
+	ahead    int64 // est of the started packages not yet taken
+	running  int
+	workers  int
+	finished bool // every package started, or cancelled
+}
+
+func newWindow(pkgs []*instPkg, workers int) *window {
+	w := &window{est: make([]int64, len(pkgs)), cost: make([]int64, len(pkgs)), started: make([]bool, len(pkgs)), workers: workers}
+	w.cond = sync.NewCond(&w.mu)
+	for i, p := range pkgs {
+		w.est[i] = int64(sizeHint(p))
+		w.cost[i] = w.est[i] * decodeCost(p.dataMember)
+	}
+	return w
+}
+
+// decodeCost is the relative time per decoded byte of a data member's
+// compression.
+func decodeCost(member string) int64 {
+	switch _, ext := splitMember(member); ext {
+	case ".xz", ".lzma", ".bz2":
+		return 8
+	case ".gz":
+		return 2
+	}
+	return 1
+}
+
+// next blocks until a worker is free and a package fits in the window,
+// and returns it: the one the unpacker waits for if it is not started,
+// else the costliest unstarted one in the window. It returns false when
+// every package is started or ctx is done.
+func (w *window) next(ctx context.Context) (int, bool) {
+	stop := context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		w.finished = true
+		w.mu.Unlock()
+		w.cond.Broadcast()
+	})
+	defer stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for {
+		if w.finished {
+			return 0, false
+		}
+		if w.running < w.workers {
+			best, open := -1, false
+			for i := w.taken; i < len(w.est) && i < w.taken+prefetchAhead; i++ {
+				if w.started[i] {
+					continue
+				}
+				open = true
+				// The package the unpacker waits for is never held
+				// back by size: what waits ahead of it cannot be taken
+				// before it.
+				fits := w.ahead+w.est[i] <= prefetchBytes || i == w.taken
+				if i == w.taken {
+					best = i
+					break
+				}
+				if fits && (best < 0 || w.cost[i] > w.cost[best]) {
+					best = i
+				}
+			}
+			if best >= 0 {
+				w.started[best] = true
+				w.ahead += w.est[best]
+				w.running++
+				return best, true
+			}
+			if !open && w.allStarted() {
+				w.finished = true
+				return 0, false
+			}
+		}
+		w.cond.Wait()
+	}
+}
+
+func (w *window) allStarted() bool {
+	for i := w.taken; i < len(w.started); i++ {
+		if !w.started[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// done is called by a worker when its package is decoded.
+func (w *window) done() {
+	w.mu.Lock()
+	w.running--
+	w.mu.Unlock()
+	w.cond.Broadcast()
+}
+
+// take is called by the unpacker when it has received package i, in order.
+func (w *window) take(i int) {
+	w.mu.Lock()
+	w.taken = i + 1
+	if w.started[i] {
+		w.ahead -= w.est[i]
+	}
+	w.mu.Unlock()
+	w.cond.Broadcast()
+}
+
+// unstarted lists the packages never started, after next returned false.
+func (w *window) unstarted() []int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []int
+	for i, s := range w.started {
+		if !s {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // decodeDeb reads p's .deb and returns it with data.tar decompressed, or
-// nil when that is not possible within the limits.
+// nil when that is not possible within the limits. The data.tar is
+// decoded straight into the returned buffer, sized once from the
+// package's Installed-Size.
 func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Planned) (io.ReadCloser, error)) []byte {
 	rc, err := open(p.planned)
 	if err != nil {
@@ -74,7 +223,7 @@ func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Pl
 	if err != nil {
 		return nil
 	}
-	var out bytes.Buffer
+	out := bytes.NewBuffer(make([]byte, 0, sizeHint(p)+64<<10))
 	out.WriteString(arMagic)
 	for {
 		h, err := ar.Next()
@@ -86,28 +235,39 @@ func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Pl
 		}
 		base, ext := splitMember(h.Name)
 		if base != "data.tar" || ext == "" {
-			body := make([]byte, h.Size)
-			if _, err := io.ReadFull(ar, body); err != nil {
+			at := writeArHeader(out, h.Name)
+			if n, err := out.ReadFrom(ar); err != nil || n != h.Size {
 				return nil
 			}
-			writeArMember(&out, h.Name, body)
+			endArMember(out, at)
 			continue
 		}
 		limit := sizeLimit{max: min(lim.MaxData, prefetchMax), ratio: lim.MaxRatio, floor: lim.RatioFloor}
-		body, err := a.decodeMember(ctx, h.Name, ext, ar, limit, sizeHint(p))
-		if err != nil {
+		at := writeArHeader(out, base)
+		if err := a.decodeMember(ctx, out, h.Name, ext, ar, limit); err != nil {
 			return nil
 		}
-		writeArMember(&out, base, body)
+		endArMember(out, at)
 	}
 	return out.Bytes()
 }
 
-// writeArMember appends one member as dpkg-deb writes them.
-func writeArMember(b *bytes.Buffer, name string, data []byte) {
-	fmt.Fprintf(b, "%-16s%-12d%-6d%-6d%-8o%-10d`\n", name, 0, 0, 0, 0o100644, len(data))
-	b.Write(data)
-	if len(data)%2 == 1 {
+// arSizeField is where an ar member header holds the member's size.
+const arSizeField = 48
+
+// writeArHeader appends a member header as dpkg-deb writes them, with the
+// size left to endArMember, and returns where the member's data starts.
+func writeArHeader(b *bytes.Buffer, name string) int {
+	fmt.Fprintf(b, "%-16s%-12d%-6d%-6d%-8o%-10d`\n", name, 0, 0, 0, 0o100644, 0)
+	return b.Len()
+}
+
+// endArMember fills in the size of the member whose data started at at,
+// and pads it to an even length.
+func endArMember(b *bytes.Buffer, at int) {
+	n := b.Len() - at
+	copy(b.Bytes()[at-arHeaderSize+arSizeField:at-2], fmt.Sprintf("%-10d", n))
+	if n%2 == 1 {
 		b.WriteByte('\n')
 	}
 }
@@ -122,36 +282,29 @@ func sizeHint(p *instPkg) int {
 	return int(kib<<10 + kib<<2 + 64<<10) // plus room for tar headers
 }
 
-// decodeMember decompresses a data.tar member within limit into memory.
-// zstd members, most of Ubuntu's and Debian's, go through decoders kept for
-// the whole assembly: a new decoder per member would allocate and clear
-// its window (up to 8 MiB for dpkg-deb's level) for every package.
-func (a *assembler) decodeMember(ctx context.Context, member, ext string, r io.Reader, limit sizeLimit, hint int) ([]byte, error) {
+// decodeMember decompresses a data.tar member within limit, appending it
+// to dst. zstd members, most of Ubuntu's and Debian's, go through decoders
+// kept for the whole assembly: a new decoder per member would allocate and
+// clear its window (up to 8 MiB for dpkg-deb's level) for every package.
+func (a *assembler) decodeMember(ctx context.Context, dst *bytes.Buffer, member, ext string, r io.Reader, limit sizeLimit) error {
 	if ext == ".zst" {
 		if zd, err := a.zstdDecoder(); err == nil {
 			defer a.putDecoder(zd)
 			in := &countReader{r: ctxReader{ctx, r}}
 			if err := zd.Reset(in); err != nil {
-				return nil, err
+				return err
 			}
-			return readAll(&boundedReader{dec: io.NopCloser(zd), in: in, lim: limit, member: member}, hint)
+			_, err := dst.ReadFrom(&boundedReader{dec: io.NopCloser(zd), in: in, lim: limit, member: member})
+			return err
 		}
 	}
 	dec, err := decompress(ctx, member, ext, r, limit, a.opt.XZCommand)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer dec.Close()
-	return readAll(dec, hint)
-}
-
-// readAll reads r into a buffer of capacity hint to begin with.
-func readAll(r io.Reader, hint int) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, hint))
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	_, err = dst.ReadFrom(dec)
+	return err
 }
 
 // zstdDecoder takes a decoder from the assembly's pool, or makes one. It

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,9 +44,10 @@ func TestDecoderPoolNeverBlocks(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				r := &barrierReader{r: bytes.NewReader(data), wg: &started}
-				b, err := a.decodeMember(context.Background(), "data.tar.zst", ".zst", r, sizeLimit{max: 1 << 20}, 0)
-				if err != nil || len(b) != 8000 {
-					t.Errorf("decode: %d bytes, %v", len(b), err)
+				var b bytes.Buffer
+				err := a.decodeMember(context.Background(), &b, "data.tar.zst", ".zst", r, sizeLimit{max: 1 << 20})
+				if err != nil || b.Len() != 8000 {
+					t.Errorf("decode: %d bytes, %v", b.Len(), err)
 				}
 			}()
 		}
@@ -78,5 +80,94 @@ func TestAssembleCompressions(t *testing.T) {
 	bomb := debtest.Deb{Package: "bomb", Compression: ".zst", Data: append(asmDirs("usr"), asmFile("./usr/zeros", strings.Repeat("\x00", 8<<20)))}
 	if _, _, err := assemble(t, AssembleOptions{Limits: UnpackLimits{MaxRatio: 10, RatioFloor: 1 << 20}}, bomb); err == nil || !strings.Contains(err.Error(), "unpack limit") {
 		t.Errorf("bomb: %v", err)
+	}
+}
+
+// TestPrefetchWindow: the package the unpacker waits for starts first,
+// then the costliest in the window (an xz data.tar before zstd ones of
+// the same size); the window's bytes hold further starts back until the
+// unpacker takes a package, and cancelling ends it.
+func TestPrefetchWindow(t *testing.T) {
+	pkg := func(kib, member string) *instPkg {
+		return &instPkg{fields: []ctlField{{"Installed-Size", kib}}, dataMember: member}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	next := func(w *window) int {
+		t.Helper()
+		got := make(chan int, 1)
+		go func() {
+			i, ok := w.next(ctx)
+			if !ok {
+				i = -1
+			}
+			got <- i
+		}()
+		select {
+		case i := <-got:
+			return i
+		case <-time.After(10 * time.Second):
+			t.Fatal("next blocked")
+			return -2
+		}
+	}
+	w := newWindow([]*instPkg{pkg("100", "data.tar.zst"), pkg("100", "data.tar.zst"), pkg("100", "data.tar.zst"), pkg("100", "data.tar.xz"), pkg("100", "data.tar.zst")}, 1)
+	var order []int
+	for range 5 {
+		order = append(order, next(w))
+		w.done()
+	}
+	if want := []int{0, 3, 1, 2, 4}; !slices.Equal(order, want) {
+		t.Errorf("start order %v, want %v", order, want)
+	}
+	if i := next(w); i != -1 {
+		t.Errorf("after every package: next = %d, want the end", i)
+	}
+
+	// Two 30 MiB packages do not fit in the window together.
+	w = newWindow([]*instPkg{pkg("30000", "data.tar.zst"), pkg("30000", "data.tar.zst"), pkg("10", "data.tar.zst")}, 4)
+	if i := next(w); i != 0 {
+		t.Fatalf("first = %d", i)
+	}
+	held := make(chan int, 1)
+	go func() { i, _ := w.next(ctx); held <- i }()
+	select {
+	case i := <-held:
+		if i != 2 {
+			t.Errorf("while package 0 waits in memory, started %d; want only the small 2", i)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the small package did not start")
+	}
+	go func() { i, _ := w.next(ctx); held <- i }()
+	select {
+	case i := <-held:
+		t.Fatalf("package %d started beyond the window's bytes", i)
+	case <-time.After(50 * time.Millisecond):
+	}
+	w.take(0)
+	select {
+	case i := <-held:
+		if i != 1 {
+			t.Errorf("after take(0): started %d, want 1", i)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("take did not open the window")
+	}
+	// Cancelling ends a waiting next.
+	w = newWindow([]*instPkg{pkg("10", ""), pkg("10", "")}, 1)
+	next(w) // a worker busy: the next call waits
+	go func() { _, ok := w.next(ctx); held <- map[bool]int{true: 1, false: -1}[ok] }()
+	cancel()
+	select {
+	case i := <-held:
+		if i != -1 {
+			t.Error("next after cancel returned a package")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("cancel did not end next")
+	}
+	if got := w.unstarted(); !slices.Equal(got, []int{1}) {
+		t.Errorf("unstarted = %v, want [1]", got)
 	}
 }

@@ -111,12 +111,16 @@ type unpacker struct {
 	opt  UnpackOptions
 	lim  UnpackLimits
 	out  Unpacked
+	// mem is the whole .deb when it is in memory (a memDeb), so that an
+	// uncompressed data.tar's file contents can be lent to the tree.
+	mem *memDeb
 }
 
 func (u *unpacker) run(r io.Reader) (*Unpacked, error) {
 	if err := u.ctx.Err(); err != nil {
 		return nil, err
 	}
+	u.mem, _ = r.(*memDeb)
 	ar, err := NewArReader(ctxReader{u.ctx, r}, 0)
 	if err != nil {
 		return nil, err
@@ -157,7 +161,7 @@ func (u *unpacker) run(r io.Reader) (*Unpacked, error) {
 		case "control.tar":
 			err, want = u.control(h.Name, ext, ar), "data.tar"
 		case "data.tar":
-			err, want = u.data(h.Name, ext, ar), "nothing more"
+			err, want = u.dataMember(h, ext, ar), "nothing more"
 		}
 		if err != nil {
 			return nil, err
@@ -260,15 +264,33 @@ func parseMD5Sums(b []byte) (map[string]string, error) {
 	return sums, nil
 }
 
+// dataMember unpacks the data.tar member h, read from r; an uncompressed
+// one of a .deb in memory is read in place.
+func (u *unpacker) dataMember(h *ArHeader, ext string, r io.Reader) error {
+	if b, ok := u.mem.member(h, ext); ok {
+		if int64(len(b)) > u.lim.MaxData {
+			return fmt.Errorf("%s: %w: more than %d bytes", h.Name, ErrUnpackLimit, u.lim.MaxData)
+		}
+		return u.data(h.Name, "", newSliceReader(b))
+	}
+	return u.data(h.Name, ext, r)
+}
+
 func (u *unpacker) data(member, ext string, r io.Reader) error {
-	dec, err := u.open(member, ext, r, u.lim.MaxData)
-	if err != nil {
-		return err
+	var dec io.ReadCloser
+	if sr, ok := r.(*sliceReader); ok {
+		dec = io.NopCloser(sr)
+	} else {
+		var err error
+		if dec, err = u.open(member, ext, r, u.lim.MaxData); err != nil {
+			return err
+		}
 	}
 	defer dec.Close()
 	u.out.Paths = []string{"/."}
 	seen := make(map[string]bool)
 	tr := tar.NewReader(dec)
+	sr, _ := r.(*sliceReader)
 	for n := 0; ; n++ {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -283,7 +305,11 @@ func (u *unpacker) data(member, ext string, r io.Reader) error {
 		if h.Typeflag == tar.TypeXGlobalHeader {
 			continue
 		}
-		if err := u.entry(h, tr, seen); err != nil {
+		var content io.Reader = tr
+		if sr != nil {
+			content = sr.lend(tr, h)
+		}
+		if err := u.entry(h, content, seen); err != nil {
 			return fmt.Errorf("%s: %w", member, err)
 		}
 	}

@@ -156,8 +156,8 @@ func BenchmarkUnpack(b *testing.B) {
 
 // BenchmarkUnpackSet unpacks every .deb of $ROOTFSD_DEB_DIR into one tree
 // per iteration, xz members decoded in Go and, when installed, by the xz
-// program, and reports the process's peak RSS: content must go to the
-// spool, not to memory. Run it alone (-bench UnpackSet) so the peak is its.
+// program, and reports the process's peak RSS: content beyond the tree's
+// memory budget (fstree.DefaultMemoryMax) must go to the spool. Run it alone (-bench UnpackSet) so the peak is its.
 func BenchmarkUnpackSet(b *testing.B) {
 	dir := os.Getenv("ROOTFSD_DEB_DIR")
 	if dir == "" {

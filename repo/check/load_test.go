@@ -253,3 +253,47 @@ func TestLoadRefusesEscapes(t *testing.T) {
 		t.Errorf("junk: %v", err)
 	}
 }
+
+// TestLoadTarContentInPlace: a plain tar's file contents are read where
+// they lie in the file, through every skip archive/tar makes, and a tar
+// cut short is an error, not a short file.
+func TestLoadTarContentInPlace(t *testing.T) {
+	files := []struct {
+		name string
+		body []byte
+	}{
+		{"a/empty", nil},
+		{"a/small", []byte("small")},
+		{"a/mid", bytes.Repeat([]byte("m"), 5000)},
+		{"b/big", bytes.Repeat([]byte("0123456789abcdef"), 200_000)},
+		{"c/" + strings.Repeat("long-name-", 12), bytes.Repeat([]byte("L"), 7001)},
+		{"c/last", bytes.Repeat([]byte("z"), 4097)},
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range files {
+		must(t, tw.WriteHeader(&tar.Header{Name: f.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(f.body))}))
+		_, err := tw.Write(f.body)
+		must(t, err)
+	}
+	must(t, tw.Close())
+	file := filepath.Join(t.TempDir(), "rootfs.tar")
+	must(t, os.WriteFile(file, buf.Bytes(), 0o644))
+	tg, err := Load(context.Background(), file, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	for _, f := range files {
+		got, err := fs.ReadFile(tg.FS, f.name)
+		if err != nil || !bytes.Equal(got, f.body) {
+			t.Errorf("%s: %d bytes, %v; want %d bytes", f.name, len(got), err, len(f.body))
+		}
+	}
+	cut := filepath.Join(t.TempDir(), "cut.tar")
+	must(t, os.WriteFile(cut, buf.Bytes()[:1<<20], 0o644))
+	if tg, err := Load(context.Background(), cut, LoadOptions{}); err == nil {
+		tg.Close()
+		t.Error("a tar cut inside a file loaded without error")
+	}
+}

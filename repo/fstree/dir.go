@@ -135,7 +135,11 @@ func (w *dirWriter) file(i Info, n *node) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(f, n.data.reader())
+	if n.data.ra == nil {
+		_, err = f.Write(n.data.inline)
+	} else {
+		_, err = io.Copy(f, n.data.reader())
+	}
 	if err == nil {
 		err = w.finishFile(f, i)
 	}

@@ -12,8 +12,9 @@
 // through a symlink to outside the tree because there is no outside. Paths
 // taken from archives (Add) are stricter still: ".." components and absolute
 // names are rejected, and an archive may not write through a symlink that it
-// shipped itself. File content is kept inline when small and spilled into an
-// unlinked temporary spool file otherwise, so a tree of gigabytes costs
-// memory only for its metadata. Changes can be grouped in a Txn and undone,
+// shipped itself. File content is kept in memory when small, and larger content
+// too while a budget lasts (Options.MemoryMax); the rest spills into an
+// unlinked temporary spool file, so a tree of gigabytes costs memory only
+// for its metadata and that budget. Changes can be grouped in a Txn and undone,
 // so that a package that fails to unpack leaves the tree as it was.
 package fstree

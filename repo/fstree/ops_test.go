@@ -1,6 +1,7 @@
 package fstree
 
 import (
+	"archive/tar"
 	"bytes"
 	"errors"
 	"io/fs"
@@ -125,7 +126,7 @@ func TestLookupStatOpen(t *testing.T) {
 }
 
 func TestSpool(t *testing.T) {
-	tr := newTree(t, Options{InlineMax: 16})
+	tr := newTree(t, Options{InlineMax: 16, MemoryMax: -1})
 	big := bytes.Repeat([]byte("0123456789abcdef"), 100000)
 	add(t, tr, file("small", "tiny"), file("big", string(big)), file("big2", string(big[:17])))
 	if got, want := tr.SpoolSize(), int64(len(big)+17); got != want {
@@ -140,6 +141,27 @@ func TestSpool(t *testing.T) {
 	mem := newTree(t, Options{InlineMax: -1}, file("big", string(big)))
 	if mem.SpoolSize() != 0 {
 		t.Errorf("InlineMax -1 spooled %d bytes", mem.SpoolSize())
+	}
+}
+
+// TestMemoryMax: content larger than InlineMax stays in memory while the
+// budget lasts, first come first served; a file that does not fit goes to
+// the spool, and a later one that fits still stays in memory.
+func TestMemoryMax(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 100)
+	tr := newTree(t, Options{InlineMax: 16, MemoryMax: int64(len(big)) + 20},
+		file("a", string(big)), file("b", string(big)), file("c", string(big[:20])), file("d", string(big[:17])))
+	if got, want := tr.SpoolSize(), int64(len(big)+17); got != want {
+		t.Errorf("SpoolSize = %d, want %d (b and d spooled)", got, want)
+	}
+	for name, want := range map[string][]byte{"a": big, "b": big, "c": big[:20], "d": big[:17]} {
+		if got, err := tr.ReadFile(name); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("ReadFile(%s) = %d bytes, %v; want %d bytes", name, len(got), err, len(want))
+		}
+	}
+	def := newTree(t, Options{}, file("big", string(big)))
+	if def.SpoolSize() != 0 {
+		t.Errorf("default options spooled %d bytes of a %d-byte file", def.SpoolSize(), len(big))
 	}
 }
 
@@ -178,5 +200,57 @@ func TestTxn(t *testing.T) {
 	}
 	if len(tr.journal) != 0 || tr.txDepth != 0 {
 		t.Errorf("journal %d entries, depth %d after the last commit", len(tr.journal), tr.txDepth)
+	}
+}
+
+// lender is a content reader that lends its bytes (ContentRef).
+type lender struct {
+	*bytes.Reader
+	b    []byte
+	lent int
+}
+
+func (l *lender) ContentRef(n int64) ([]byte, bool) {
+	if n != int64(len(l.b)) {
+		return nil, false
+	}
+	l.lent++
+	return l.b, true
+}
+
+// TestContentRef: content larger than InlineMax is borrowed while
+// MemoryMax lasts, and copied or spooled otherwise; small content is
+// always copied, so that it does not pin the lender's buffer.
+func TestContentRef(t *testing.T) {
+	tr := newTree(t, Options{InlineMax: 16, MemoryMax: 100})
+	put := func(name string, body []byte) *lender {
+		t.Helper()
+		l := &lender{Reader: bytes.NewReader(body), b: body}
+		hdr := &tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))}
+		if _, err := tr.Add(hdr, l, "p"); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	big := []byte(strings.Repeat("b", 80))
+	small := []byte("small")
+	over := []byte(strings.Repeat("o", 40)) // 80+40 > 100: spooled
+	if l := put("big", big); l.lent != 1 {
+		t.Errorf("big: lent %d times, want 1", l.lent)
+	}
+	if l := put("small", small); l.lent != 0 {
+		t.Errorf("small: lent %d times, want copied", l.lent)
+	}
+	if l := put("over", over); l.lent != 0 {
+		t.Errorf("over the budget: lent %d times, want spooled", l.lent)
+	}
+	if tr.SpoolSize() != int64(len(over)) {
+		t.Errorf("SpoolSize = %d, want %d", tr.SpoolSize(), len(over))
+	}
+	small[0] = 'S' // the caller's buffer is not the tree's
+	for name, want := range map[string]string{"big": strings.Repeat("b", 80), "small": "small", "over": strings.Repeat("o", 40)} {
+		if got, err := tr.ReadFile(name); err != nil || string(got) != want {
+			t.Errorf("ReadFile(%s) = %q, %v", name, got, err)
+		}
 	}
 }

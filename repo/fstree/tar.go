@@ -2,6 +2,7 @@ package fstree
 
 import (
 	"archive/tar"
+	"bufio"
 	"fmt"
 	"io"
 	"time"
@@ -27,8 +28,13 @@ type TarOptions struct {
 // atime or ctime, ids as in the tree, never the host's. The second and
 // later paths of a hard-linked file are written as links to the first.
 // Extended attributes are kept as SCHILY.xattr records.
+//
+// Writes to w come in chunks of up to tarBuf bytes, not one per header or
+// file, so that a pipe or a file behind w costs few calls.
 func (t *Tree) WriteTar(w io.Writer, opts TarOptions) error {
-	tw := tar.NewWriter(w)
+	bw := bufio.NewWriterSize(w, tarBuf)
+	tw := tar.NewWriter(bw)
+	var buf []byte // for spooled content
 	err := t.walkInfo(func(i Info, n *node) error {
 		if i.Path == "." && !opts.Root {
 			return nil
@@ -40,7 +46,16 @@ func (t *Tree) WriteTar(w io.Writer, opts TarOptions) error {
 		if hdr.Typeflag != tar.TypeReg || hdr.Size == 0 {
 			return nil
 		}
-		if n, err := io.Copy(tw, n.data.reader()); err != nil {
+		if n.data.ra == nil {
+			if _, err := tw.Write(n.data.inline); err != nil {
+				return fmt.Errorf("%s: %w", i.Path, err)
+			}
+			return nil
+		}
+		if buf == nil {
+			buf = make([]byte, spoolBuf)
+		}
+		if n, err := io.CopyBuffer(tw, n.data.reader(), buf); err != nil {
 			return fmt.Errorf("%s: after %d bytes: %w", i.Path, n, err)
 		}
 		return nil
@@ -48,11 +63,17 @@ func (t *Tree) WriteTar(w io.Writer, opts TarOptions) error {
 	if err == nil {
 		err = tw.Close()
 	}
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err != nil {
 		return fmt.Errorf("fstree: write tar: %w", err)
 	}
 	return nil
 }
+
+// tarBuf is WriteTar's write size.
+const tarBuf = 1 << 20
 
 func tarHeader(i Info, opts TarOptions) *tar.Header {
 	mtime := i.ModTime

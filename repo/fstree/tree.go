@@ -8,16 +8,28 @@ import (
 	"slices"
 )
 
-// DefaultInlineMax is the size up to which file content is kept in memory.
+// DefaultInlineMax is the size up to which file content is always kept in
+// memory.
 const DefaultInlineMax = 2048
+
+// DefaultMemoryMax is Options.MemoryMax when zero: the content of a typical
+// minimal root filesystem (tens of MiB) never touches the disk, and a tree
+// of gigabytes still costs little more than this in memory.
+const DefaultMemoryMax = 96 << 20
 
 // Options configure a Tree. The zero value is usable.
 type Options struct {
 	// TempDir holds the spool file; empty means os.TempDir().
 	TempDir string
-	// InlineMax is the largest content kept in memory; 0 means
+	// InlineMax is the largest content always kept in memory; 0 means
 	// DefaultInlineMax, a negative value keeps everything in memory.
 	InlineMax int
+	// MemoryMax bounds the bytes of larger content kept in memory as
+	// well, first come first served; what does not fit goes to the spool
+	// file. 0 means DefaultMemoryMax, a negative value spools every file
+	// larger than InlineMax. Bytes of replaced or removed files are not
+	// given back to the budget.
+	MemoryMax int64
 }
 
 // Tree is a root filesystem in memory. It is not safe for concurrent use.
@@ -25,6 +37,7 @@ type Options struct {
 type Tree struct {
 	root      *node
 	inlineMax int64
+	memLeft   int64 // of MemoryMax
 	spool     spool
 	journal   []undo
 	txDepth   int
@@ -35,7 +48,14 @@ func New(opts Options) *Tree {
 	t := &Tree{
 		root:      newNode(KindDir, Attr{Mode: 0o755}),
 		inlineMax: int64(opts.InlineMax),
+		memLeft:   opts.MemoryMax,
 		spool:     spool{dir: opts.TempDir},
+	}
+	switch {
+	case opts.MemoryMax == 0:
+		t.memLeft = DefaultMemoryMax
+	case opts.MemoryMax < 0:
+		t.memLeft = 0
 	}
 	t.root.implicit = true
 	switch {
@@ -55,19 +75,59 @@ func (t *Tree) Close() error {
 	return nil
 }
 
-// SpoolSize is the number of content bytes kept in the spool file.
+// SpoolSize is the number of content bytes kept in the spool file (the
+// rest is in memory).
 func (t *Tree) SpoolSize() int64 { return t.spool.size() }
 
-// readContent stores size bytes of r, inline or in the spool.
+// ContentRef is implemented by a content reader, given to Add, that can
+// lend the tree the file's bytes instead of having them copied: a data.tar
+// decoded into memory. ContentRef(n) returns the next n bytes of content
+// without consuming them, and ok false when it cannot. The tree keeps the
+// slice for as long as it lives, so its bytes must never change. Only
+// content larger than InlineMax is borrowed, within MemoryMax; smaller
+// files are copied so that a few bytes do not pin a large buffer.
+type ContentRef interface {
+	ContentRef(n int64) (b []byte, ok bool)
+}
+
+// ContentAt is implemented by a content reader, given to Add, whose bytes
+// also lie in a ReaderAt that will not change while the tree lives, such
+// as a tar file on disk: ContentAt(n) tells where the next n bytes are,
+// without consuming them, and the tree refers to them there instead of
+// copying them. Only content larger than InlineMax is referred to.
+type ContentAt interface {
+	ContentAt(n int64) (ra io.ReaderAt, off int64, ok bool)
+}
+
+// readContent stores size bytes of r, in memory or in the spool.
 func (t *Tree) readContent(r io.Reader, size int64) (content, error) {
 	if size < 0 {
 		return content{}, fmt.Errorf("negative size %d", size)
 	}
-	if size <= t.inlineMax {
+	if ca, ok := r.(ContentAt); ok && size > t.inlineMax {
+		if ra, off, ok := ca.ContentAt(size); ok && ra != nil && off >= 0 {
+			return content{size: size, ra: ra, off: off}, nil
+		}
+	}
+	if cr, ok := r.(ContentRef); ok && size > t.inlineMax && size <= t.memLeft {
+		if b, ok := cr.ContentRef(size); ok && int64(len(b)) == size {
+			t.memLeft -= size
+			return content{size: size, inline: b}, nil
+		}
+	}
+	inMemory := size <= t.inlineMax
+	if !inMemory && size <= t.memLeft {
+		inMemory = true
+		t.memLeft -= size
+	}
+	if inMemory {
 		b := make([]byte, size)
 		if n, err := io.ReadFull(r, b); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
+			}
+			if size > t.inlineMax {
+				t.memLeft += size
 			}
 			return content{}, fmt.Errorf("content ends after %d of %d bytes: %w", n, size, err)
 		}
