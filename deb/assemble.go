@@ -38,6 +38,11 @@ type AssembleOptions struct {
 	XZCommand string
 	// Limits bound each package; zero fields take Unpack's defaults.
 	Limits UnpackLimits
+	// DataCache, when set, keeps each package's decoded data.tar, keyed
+	// by the package's SHA256, so that a later assembly with the same
+	// package reads it instead of decompressing it again (see
+	// assemble_datacache.go). nil decodes every time.
+	DataCache repo.Cache
 }
 
 // Assembled is what Assemble did besides filling the tree.

@@ -244,9 +244,14 @@ func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Pl
 		}
 		limit := sizeLimit{max: min(lim.MaxData, prefetchMax), ratio: lim.MaxRatio, floor: lim.RatioFloor}
 		at := writeArHeader(out, base)
+		if a.cachedData(ctx, p, out, limit.max) { // assemble_datacache.go
+			endArMember(out, at)
+			continue
+		}
 		if err := a.decodeMember(ctx, out, h.Name, ext, ar, limit); err != nil {
 			return nil
 		}
+		a.keepData(ctx, p, out.Bytes()[at:])
 		endArMember(out, at)
 	}
 	return out.Bytes()

@@ -57,9 +57,7 @@ type entryRef struct{ file, entry uint32 }
 
 // NewUniverse indexes files (scanning those without a cached scan).
 func NewUniverse(arch string, files []*IndexFile) (*Universe, error) {
-	u := &Universe{Arch: arch, files: files,
-		names: map[string][]entryRef{}, provs: map[string][]entryRef{},
-		parsed: map[entryRef]*Candidate{}, firstSeen: map[string]int{}, versions: map[string][]*Candidate{}}
+	u := &Universe{Arch: arch, files: files, parsed: map[entryRef]*Candidate{}, versions: map[string][]*Candidate{}}
 	// Scan files in parallel: this is the cold path's main cost.
 	var wg sync.WaitGroup
 	errs := make([]error, len(files))
@@ -84,6 +82,16 @@ func NewUniverse(arch string, files []*IndexFile) (*Universe, error) {
 			return nil, err
 		}
 	}
+	// The maps are sized once: growing them through a hundred thousand
+	// names costs as much as filling them.
+	var nEntries, nProvides int
+	for _, f := range files {
+		nEntries += len(f.scan.entries)
+		nProvides += len(f.scan.provides)
+	}
+	u.names = make(map[string][]entryRef, nEntries)
+	u.provs = make(map[string][]entryRef, nProvides)
+	u.firstSeen = make(map[string]int, nEntries+nProvides)
 	seq := 0
 	for fi, f := range files {
 		for ei, e := range f.scan.entries {

@@ -122,7 +122,13 @@ func (e *Engine) assemble(ctx context.Context, d *repo.Distro, t *fstree.Tree, l
 		// The xz program decodes about 1.7 times faster than Go's decoder
 		// (Debian's packages are xz); the Go decoder is the fallback.
 		xz, _ := exec.LookPath("xz")
-		out, err := deb.Assemble(ctx, t, &l.Plan, open, deb.AssembleOptions{Trim: trim, Scripts: req.Scripts, Users: req.Users, Epoch: epoch, Report: rep, XZCommand: xz})
+		// Decoded data.tar members are kept in the cache: the next build
+		// with these packages skips decompressing them.
+		st, err := e.Store()
+		if err != nil {
+			return nil, err
+		}
+		out, err := deb.Assemble(ctx, t, &l.Plan, open, deb.AssembleOptions{Trim: trim, Scripts: req.Scripts, Users: req.Users, Epoch: epoch, Report: rep, XZCommand: xz, DataCache: st})
 		if err != nil {
 			return nil, err
 		}

@@ -40,7 +40,9 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter)
 	if err != nil {
 		return nil, err
 	}
-	b, err := e.buildArch(ctx, req, outs, rep)
+	tee := newTarTee(outs) // build_tee.go
+	defer tee.discard()
+	b, err := e.buildArch(ctx, req, outs, tee, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +54,9 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, rep repo.Reporter)
 		b.res.Layers = layers
 	}
 	for _, o := range outs {
-		if err := e.writeOutput(ctx, b.st, o, b.layer, layers, b.lock, req, b.epoch, b.res, rep); err != nil {
+		if o.kind == "tar" && !b.res.Cached && tee.commit(o.dest, b.layer.Size) {
+			rep.Report(repo.Event{Kind: repo.EventCommit, Message: "wrote " + o.String()})
+		} else if err := e.writeOutput(ctx, b.st, o, b.layer, layers, b.lock, req, b.epoch, b.res, rep); err != nil {
 			return nil, err
 		}
 		b.res.Outputs = append(b.res.Outputs, o.String())
@@ -76,8 +80,9 @@ type archBuild struct {
 // buildArch resolves (or takes the lock of) req and returns its layer,
 // from the cache, the registry cache or built. outs, when given, are the
 // build's outputs: when they all take the image's gzip layer, a registry
-// cache may serve that alone.
-func (e *Engine) buildArch(ctx context.Context, req BuildRequest, outs []output, rep repo.Reporter) (*archBuild, error) {
+// cache may serve that alone. tee, when not nil, receives the layer's tar
+// as it is built (not when it comes from a cache).
+func (e *Engine) buildArch(ctx context.Context, req BuildRequest, outs []output, tee *tarTee, rep repo.Reporter) (*archBuild, error) {
 	if err := layering.Check(req.Layering); err != nil {
 		return nil, err
 	}
@@ -123,7 +128,7 @@ func (e *Engine) buildArch(ctx context.Context, req BuildRequest, outs []output,
 		var warnings []string
 		layer, _, err = Shared(ctx, e.cfg.Share, "layer\x00"+key, func(ctx context.Context) (store.LayerRecord, error) {
 			r := &BuildResult{}
-			rec, err := e.buildLayer(ctx, d, lock, req, epoch, key, rc, rep, r)
+			rec, err := e.buildLayer(ctx, d, lock, req, epoch, key, rc, tee, rep, r)
 			warnings = r.Warnings
 			return rec, err
 		})
@@ -216,7 +221,7 @@ func (e *Engine) fetchAll(ctx context.Context, pf repo.PackageFetcher, l *repo.L
 }
 
 // buildLayer fetches, assembles and stores the layer tar.
-func (e *Engine) buildLayer(ctx context.Context, d *repo.Distro, l *repo.Lock, req BuildRequest, epoch time.Time, key string, rc remoteCaches, rep repo.Reporter, res *BuildResult) (store.LayerRecord, error) {
+func (e *Engine) buildLayer(ctx context.Context, d *repo.Distro, l *repo.Lock, req BuildRequest, epoch time.Time, key string, rc remoteCaches, tee *tarTee, rep repo.Reporter, res *BuildResult) (store.LayerRecord, error) {
 	st, _ := e.Store()
 	b, err := e.backend(d, rep)
 	if err != nil {
@@ -267,7 +272,7 @@ func (e *Engine) buildLayer(ctx context.Context, d *repo.Distro, l *repo.Lock, r
 	// Stream the tar into the store, hashing it on the way.
 	pr, pw := io.Pipe()
 	go func() {
-		err := tree.WriteTar(pw, fstree.TarOptions{Epoch: epoch})
+		err := tree.WriteTar(tee.writer(pw), fstree.TarOptions{Epoch: epoch})
 		pw.CloseWithError(err)
 	}()
 	blob, err := st.PutBlob(ctx, pr, "", -1, store.Label{Kind: store.KindLayer, Name: l.Distro + " " + key[:12]})

@@ -153,7 +153,7 @@ func (e *Engine) buildPlatforms(ctx context.Context, req BuildRequest, rep repo.
 			defer wg.Done()
 			arch := pp.arches[i]
 			arep := archReporter(rep, arch)
-			b, err := pe.buildArch(ctx, sub, nil, arep)
+			b, err := pe.buildArch(ctx, sub, nil, nil, arep)
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", arch, err)
 				cancel()
