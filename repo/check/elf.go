@@ -7,7 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // skipDirs are not searched for programs: debug symbol files are ELF
@@ -24,6 +27,9 @@ type elfInfo struct {
 	rpath   []string // DT_RPATH, used only without DT_RUNPATH
 	runpath []string
 	isGo    bool
+	// goTLS and goTZ: a Go program that speaks TLS, one that loads
+	// timezones from the system (no embedded tzdata).
+	goTLS, goTZ bool
 }
 
 // scanFiles walks every regular file, checks ELF programs and libraries,
@@ -58,24 +64,49 @@ func (c *checker) scanFiles() error {
 	if err != nil {
 		return fmt.Errorf("check: walk tree: %w", err)
 	}
+	// Reading the ELF headers is most of the cost and independent per
+	// file: a few readers go ahead; the checks, which record findings,
+	// stay in order.
+	infos := make([]*elfInfo, len(progs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), 4) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(progs) || c.ctx.Err() != nil {
+					return
+				}
+				infos[i], _ = readELF(c.fsys, progs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
 	lp := newLibPath(c.fsys, c.opts.Config)
-	for _, p := range progs {
-		if err := c.ctx.Err(); err != nil {
-			return err
-		}
-		info, ok := c.readELF(p)
-		if !ok {
+	for i, p := range progs {
+		info := infos[i]
+		if info == nil {
 			continue
 		}
 		c.elfCount++
+		if info.goTLS {
+			c.tlsUsers = append(c.tlsUsers, p)
+		}
+		if info.goTZ {
+			c.tzUsers = append(c.tzUsers, p)
+		}
 		c.checkELF(lp, p, info)
 	}
 	return nil
 }
 
-// readELF parses p if it is an ELF executable or shared object.
-func (c *checker) readELF(p string) (info *elfInfo, ok bool) {
-	ra, size, err := openAt(c.fsys, p)
+// readELF parses p if it is an ELF executable or shared object. It only
+// reads fsys, so several may run at once.
+func readELF(fsys fs.ReadLinkFS, p string) (info *elfInfo, ok bool) {
+	ra, size, err := openAt(fsys, p)
 	if err != nil {
 		return nil, false
 	}
@@ -112,7 +143,7 @@ func (c *checker) readELF(p string) (info *elfInfo, ok bool) {
 	}
 	if f.Section(".go.buildinfo") != nil {
 		info.isGo = true
-		c.scanGo(p, ra, size)
+		info.goTLS, info.goTZ = scanGo(ra, size)
 	}
 	return info, true
 }
@@ -146,7 +177,7 @@ const (
 
 // scanGo notes a Go program that makes TLS connections, or loads
 // timezones without the embedded time/tzdata.
-func (c *checker) scanGo(p string, ra io.ReaderAt, size int64) {
+func scanGo(ra io.ReaderAt, size int64) (tls, tz bool) {
 	markers := []string{goTLSMarker, goTZMarker, goTZDataEmbedded}
 	found := map[string]bool{}
 	const chunk, overlap = 1 << 20, 64
@@ -162,12 +193,7 @@ func (c *checker) scanGo(p string, ra io.ReaderAt, size int64) {
 			}
 		}
 	}
-	if found[goTLSMarker] {
-		c.tlsUsers = append(c.tlsUsers, p)
-	}
-	if found[goTZMarker] && !found[goTZDataEmbedded] {
-		c.tzUsers = append(c.tzUsers, p)
-	}
+	return found[goTLSMarker], found[goTZMarker] && !found[goTZDataEmbedded]
 }
 
 // isTLSLibrary reports the shared libraries of the common TLS stacks.

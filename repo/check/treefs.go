@@ -4,6 +4,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/rootfsd/rootfsd/repo/fstree"
@@ -12,12 +13,15 @@ import (
 // TreeFS presents an fstree.Tree as an fs.ReadLinkFS, so that a build can
 // check its tree before writing it and `rootfsd check` can check a tar or
 // an image it unpacked. Directory listings are built on first use; the
-// tree must not change while the view is in use.
+// tree must not change while the view is in use, and then the view may be
+// read from several goroutines at once.
 func TreeFS(t *fstree.Tree) fs.ReadLinkFS { return &treeFS{t: t} }
 
 type treeFS struct {
 	t        *fstree.Tree
+	once     sync.Once
 	children map[string][]fs.DirEntry
+	walkErr  error
 }
 
 func (f *treeFS) Lstat(name string) (fs.FileInfo, error) {
@@ -79,18 +83,18 @@ func (f *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if i.Kind != fstree.KindDir {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fstree.ErrNotDir}
 	}
-	if f.children == nil {
+	f.once.Do(func() {
 		f.children = map[string][]fs.DirEntry{}
-		err := f.t.Walk(func(i fstree.Info) error {
+		f.walkErr = f.t.Walk(func(i fstree.Info) error {
 			if i.Path != "." {
 				dir := path.Dir(i.Path)
 				f.children[dir] = append(f.children[dir], fs.FileInfoToDirEntry(treeInfo{i}))
 			}
 			return nil
 		})
-		if err != nil {
-			return nil, err
-		}
+	})
+	if f.walkErr != nil {
+		return nil, f.walkErr
 	}
 	return f.children[i.Path], nil
 }
