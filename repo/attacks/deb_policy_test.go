@@ -1,6 +1,7 @@
 package attacks_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -189,6 +190,44 @@ func TestAttackDebPolicy(t *testing.T) {
 					t.Errorf("the refused package is in the tree")
 				}
 				return "", err
+			}},
+		{class: "shared cache", name: "a cached Packages file replaced in the shared cache directory", defence: "Packages files are re-hashed when mapped; the damaged one is set aside and the next fetch downloads it again",
+			want: []error{store.ErrCorrupt}, text: "content hashes to",
+			run: func(t *testing.T) (string, error) {
+				e := newDebEnv(t, newSnap.files)
+				if _, _, err := e.build(t, debRequest("hello")); err != nil {
+					t.Fatal(err)
+				}
+				blobs, err := e.store.List(ctx(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var path string
+				for _, b := range blobs {
+					if data, _ := os.ReadFile(e.store.Path(b.Digest)); bytes.HasPrefix(data, []byte("Package: ")) && bytes.Contains(data, []byte("Package: hello\n")) {
+						path = e.store.Path(b.Digest)
+					}
+				}
+				if path == "" {
+					t.Fatal("no cached Packages file lists hello")
+				}
+				data, _ := os.ReadFile(path)
+				evil := bytes.Replace(data, []byte("Package: hello\n"), []byte("Package: hello\nPre-Depends: evil\n"), 1)
+				if err := os.WriteFile(path, evil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				// Offline, so that nothing fetches the file again before
+				// the resolve maps it.
+				b := e.backend()
+				b.Offline = true
+				_, rerr := b.Resolve(ctx(t), debRequest("hello"))
+				if rerr != nil {
+					// Set aside: the next online run fetches the file again.
+					if _, err := e.backend().Resolve(ctx(t), debRequest("hello")); err != nil {
+						t.Errorf("the run after the damage: %v", err)
+					}
+				}
+				return "", rerr
 			}},
 	}
 	runAttacks(t, "deb", cases)
