@@ -41,7 +41,7 @@ func mapBlobChecked(ctx context.Context, c repo.Cache, digest string, verify boo
 	if fi.Size() >= maxPackagesFile {
 		return nil, false, fmt.Errorf("blob %s: %d bytes is more than the %d byte limit", digest, fi.Size(), int64(maxPackagesFile))
 	}
-	data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED|syscall.MAP_POPULATE)
+	data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
 		// Fall back to reading through the cache's verifying reader.
 		data, err = readBlob(ctx, c, digest)
@@ -50,7 +50,7 @@ func mapBlobChecked(ctx context.Context, c repo.Cache, digest string, verify boo
 	if !verify {
 		return data, true, nil
 	}
-	if _, err := checkDigest(data, digest); err != nil {
+	if err := checkMapped(data, digest); err != nil {
 		_ = syscall.Munmap(data)
 		// Let the cache see (and quarantine) the bad blob.
 		if _, rerr := readBlob(ctx, c, digest); rerr != nil {
@@ -67,6 +67,25 @@ func unmapBlob(data []byte) {
 	if len(data) > 0 {
 		_ = syscall.Munmap(data)
 	}
+}
+
+// checkMapped is checkDigest for a mapping, hashed a window at a time;
+// each window's pages are dropped from the mapping once hashed (they stay
+// in the page cache), so that hashing a hundred megabytes of indexes does
+// not make them resident in this process: a resolve then touches only the
+// few hundred stanzas it reads.
+func checkMapped(data []byte, digest string) error {
+	const window = 8 << 20 // a multiple of the page size
+	h := sha256.New()
+	for off := 0; off < len(data); off += window {
+		w := data[off:min(off+window, len(data))]
+		h.Write(w)
+		_ = syscall.Madvise(w, syscall.MADV_DONTNEED)
+	}
+	if hex.EncodeToString(h.Sum(nil)) != digest {
+		return fmt.Errorf("blob %s: content does not match its digest (corrupt cache)", digest)
+	}
+	return nil
 }
 
 func checkDigest(data []byte, digest string) ([]byte, error) {
