@@ -166,7 +166,13 @@ func (a *assembler) run(open func(repo.Planned) (io.ReadCloser, error)) error {
 		take(i)
 		src := open
 		if d.deb != nil {
-			src = func(repo.Planned) (io.ReadCloser, error) { return newMemDeb(d.deb), nil }
+			m := newMemDeb(d.deb)
+			if d.dataFile != nil && a.t.Retain(d.dataFile) == nil {
+				m.dataFile, m.dataAt = d.dataFile, d.dataAt // the tree closes it
+			} else if d.dataFile != nil {
+				d.dataFile.Close()
+			}
+			src = func(repo.Planned) (io.ReadCloser, error) { return m, nil }
 		}
 		if err := a.unpack(p, src); err != nil {
 			return err

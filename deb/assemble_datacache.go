@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
+
+	"github.com/rootfsd/rootfsd/repo/fstree"
 )
 
 // Decompressing a package's data.tar is most of what unpacking costs (an
@@ -23,24 +26,30 @@ import (
 const dataCacheNS = "deb-data-tar"
 
 // cachedData appends p's decoded data.tar from the cache to out, and
-// reports whether it did; on false out is as it was.
-func (a *assembler) cachedData(ctx context.Context, p *instPkg, out *bytes.Buffer, max int64) bool {
+// reports whether it did; on false out is as it was. It also returns the
+// cached file, open, when it is sure the file holds the bytes it verified
+// (see dataFile); nil otherwise.
+func (a *assembler) cachedData(ctx context.Context, p *instPkg, out *bytes.Buffer, max int64) (*os.File, bool) {
 	c, key := a.opt.DataCache, p.planned.SHA256
 	if c == nil || key == "" {
-		return false
+		return nil, false
 	}
 	v, err := c.GetMeta(dataCacheNS, key)
 	if err != nil {
-		return false
+		return nil, false
 	}
 	digest, sizeStr, _ := strings.Cut(string(v), " ")
 	size, err := strconv.ParseInt(sizeStr, 10, 64)
 	if err != nil || size < 0 || size > max || !c.Has(digest) {
-		return false
+		return nil, false
 	}
+	// Opened before the cache reads (and verifies) the blob, so that the
+	// same file unchanged afterwards is known to hold what was verified.
+	f, before := openStat(c.Path(digest))
 	rc, err := c.Open(ctx, digest)
 	if err != nil {
-		return false
+		closeFile(f)
+		return nil, false
 	}
 	defer rc.Close()
 	at := out.Len()
@@ -48,21 +57,83 @@ func (a *assembler) cachedData(ctx context.Context, p *instPkg, out *bytes.Buffe
 	// The verifying reader fails its last Read on a mismatch.
 	if n, err := out.ReadFrom(io.LimitReader(rc, size+1)); err != nil || n != size {
 		out.Truncate(at)
-		return false
+		closeFile(f)
+		return nil, false
 	}
-	return true
+	if f != nil {
+		after, err1 := f.Stat()
+		named, err2 := os.Stat(c.Path(digest))
+		if err1 != nil || err2 != nil || !fstree.SameVersion(before, after) || !fstree.SameVersion(before, named) {
+			closeFile(f)
+			f = nil
+		}
+	}
+	return f, true
 }
 
-// keepData stores p's decoded data.tar for later assemblies. A failure
-// only means the next assembly decodes it again.
-func (a *assembler) keepData(ctx context.Context, p *instPkg, data []byte) {
+// keepData stores p's decoded data.tar for later assemblies, and returns
+// the stored file, open, once it has compared its bytes with data (see
+// dataFile); nil otherwise. A failure only means the next assembly
+// decodes it again.
+func (a *assembler) keepData(ctx context.Context, p *instPkg, data []byte) *os.File {
 	c, key := a.opt.DataCache, p.planned.SHA256
 	if c == nil || key == "" {
-		return
+		return nil
 	}
 	digest, n, err := c.Put(ctx, bytes.NewReader(data), "", int64(len(data)))
 	if err != nil {
-		return
+		return nil
 	}
 	_ = c.SetMeta(dataCacheNS, key, fmt.Appendf(nil, "%s %d", digest, n))
+	f, _ := openStat(c.Path(digest))
+	if f != nil && !sameContent(f, data) {
+		closeFile(f)
+		f = nil
+	}
+	return f
+}
+
+// The tree refers to the contents of a package's files in its cached
+// data.tar file rather than in memory (fstree.ContentAt): the decoded
+// buffers are released as soon as each package is unpacked, so a build's
+// memory does not grow with its size. The tree retains the file and the
+// engine checks after writing the layer that it did not change
+// (fstree.Tree.CheckRetained).
+
+func openStat(name string) (*os.File, os.FileInfo) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil
+	}
+	return f, fi
+}
+
+func closeFile(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}
+
+// sameContent reports whether f holds exactly b.
+func sameContent(f *os.File, b []byte) bool {
+	buf := make([]byte, 1<<20)
+	var off int64
+	for {
+		n, err := f.ReadAt(buf, off)
+		if int64(n) > int64(len(b))-off || !bytes.Equal(buf[:n], b[off:off+int64(n)]) {
+			return false
+		}
+		off += int64(n)
+		if err == io.EOF {
+			return off == int64(len(b))
+		}
+		if err != nil {
+			return false
+		}
+	}
 }

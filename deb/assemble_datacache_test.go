@@ -58,6 +58,23 @@ func TestAssembleDataCache(t *testing.T) {
 	if second, err := run(wiped); err != nil || second != first {
 		t.Fatalf("from the cache, with the packages' data.tar wiped: %v\n%s\nwant\n%s", err, second, first)
 	}
+	// The tree refers to the cached files rather than holding copies, and
+	// notices when one changes under it.
+	tr, _, err := assembleWith(t, AssembleOptions{DataCache: cache}, plan, open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.CheckRetained(); err != nil {
+		t.Fatalf("unchanged cache: %v", err)
+	}
+	for _, d := range kept {
+		if err := os.Chmod(cache.Path(d), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tr.CheckRetained(); err == nil || !strings.Contains(err.Error(), "changed while the tree referred to it") {
+		t.Errorf("a cached data.tar changed under the tree: %v", err)
+	}
 	// A damaged copy fails its verification: decoded again from the
 	// package (and kept again), or an error when the package cannot be.
 	blob := cache.Path(kept[1])

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -40,13 +41,17 @@ const prefetchMax = 64 << 20
 // waits for next is always allowed, whatever its size.
 const (
 	prefetchAhead = 64
-	prefetchBytes = 48 << 20
+	prefetchBytes = 24 << 20
 )
 
 // prefetched is a package decoded ahead: a .deb with an uncompressed data.tar,
-// or nil to stream the original.
+// or nil to stream the original. dataFile, when set, is an open cached file
+// that holds exactly the data.tar, which starts at dataAt in deb (see
+// memDeb); the unpacker hands it to the tree, which closes it.
 type prefetched struct {
-	deb []byte
+	deb      []byte
+	dataFile *os.File
+	dataAt   int64
 }
 
 // prefetch starts decoding pkgs and returns one channel per package, each
@@ -68,7 +73,7 @@ func (a *assembler) prefetch(ctx context.Context, pkgs []*instPkg, open func(rep
 				break
 			}
 			go func(i int) {
-				results[i] <- prefetched{deb: a.decodeDeb(ctx, pkgs[i], open)}
+				results[i] <- a.decodeDeb(ctx, pkgs[i], open)
 				w.done()
 			}(i)
 		}
@@ -212,17 +217,23 @@ func (w *window) unstarted() []int {
 // nil when that is not possible within the limits. The data.tar is
 // decoded straight into the returned buffer, sized once from the
 // package's Installed-Size.
-func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Planned) (io.ReadCloser, error)) []byte {
+func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Planned) (io.ReadCloser, error)) (res prefetched) {
 	rc, err := open(p.planned)
 	if err != nil {
-		return nil
+		return prefetched{}
 	}
 	defer rc.Close()
 	lim := a.opt.Limits.withDefaults()
 	ar, err := NewArReader(ctxReader{ctx, rc}, 0)
 	if err != nil {
-		return nil
+		return prefetched{}
 	}
+	defer func() {
+		if res.deb == nil && res.dataFile != nil {
+			res.dataFile.Close()
+			res.dataFile = nil
+		}
+	}()
 	out := bytes.NewBuffer(make([]byte, 0, sizeHint(p)+64<<10))
 	out.WriteString(arMagic)
 	for {
@@ -231,30 +242,36 @@ func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Pl
 			break
 		}
 		if err != nil || h.Size > prefetchMax {
-			return nil
+			return prefetched{}
 		}
 		base, ext := splitMember(h.Name)
 		if base != "data.tar" || ext == "" {
 			at := writeArHeader(out, h.Name)
 			if n, err := out.ReadFrom(ar); err != nil || n != h.Size {
-				return nil
+				return prefetched{}
 			}
 			endArMember(out, at)
 			continue
 		}
 		limit := sizeLimit{max: min(lim.MaxData, prefetchMax), ratio: lim.MaxRatio, floor: lim.RatioFloor}
 		at := writeArHeader(out, base)
-		if a.cachedData(ctx, p, out, limit.max) { // assemble_datacache.go
+		res.dataAt = int64(at)
+		if res.dataFile != nil {
+			return prefetched{} // a second data.tar: let Unpack refuse it
+		}
+		if f, ok := a.cachedData(ctx, p, out, limit.max); ok { // assemble_datacache.go
+			res.dataFile = f
 			endArMember(out, at)
 			continue
 		}
 		if err := a.decodeMember(ctx, out, h.Name, ext, ar, limit); err != nil {
-			return nil
+			return prefetched{}
 		}
-		a.keepData(ctx, p, out.Bytes()[at:])
+		res.dataFile = a.keepData(ctx, p, out.Bytes()[at:])
 		endArMember(out, at)
 	}
-	return out.Bytes()
+	res.deb = trimBuffer(out.Bytes())
+	return res
 }
 
 // arSizeField is where an ar member header holds the member's size.
@@ -278,13 +295,26 @@ func endArMember(b *bytes.Buffer, at int) {
 }
 
 // sizeHint is what a package's data.tar will roughly decompress to, from
-// its Installed-Size (KiB), to size the buffer once.
+// its Installed-Size (KiB) and its number of files (md5sums lines; a tar
+// entry takes a 512-byte header and pads to 512), to size the buffer once:
+// a buffer that grows doubles, and the slack stays as long as the tree
+// borrows from it.
 func sizeHint(p *instPkg) int {
 	kib, err := strconv.ParseInt(strings.TrimSpace(p.field("Installed-Size")), 10, 64)
 	if err != nil || kib <= 0 || kib > prefetchMax>>10 {
 		return 1 << 20
 	}
-	return int(kib<<10 + kib<<2 + 64<<10) // plus room for tar headers
+	files := int64(bytes.Count(p.ctl["md5sums"].data, []byte("\n")))
+	return int(kib<<10 + kib<<2 + files<<10 + 64<<10)
+}
+
+// trimBuffer returns b in a buffer of its own size when b's buffer is
+// more than a MiB larger (the hint was short and it grew).
+func trimBuffer(b []byte) []byte {
+	if cap(b)-len(b) > 1<<20 {
+		return bytes.Clone(b)
+	}
+	return b
 }
 
 // decodeMember decompresses a data.tar member within limit, appending it

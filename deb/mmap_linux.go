@@ -61,6 +61,14 @@ func mapBlobChecked(ctx context.Context, c repo.Cache, digest string, verify boo
 	return data, true, nil
 }
 
+// dropPages drops the pages of a read-only file mapping from this process
+// (they stay in the page cache; a later read faults them back in).
+func dropPages(b []byte) {
+	if len(b) > 0 {
+		_ = syscall.Madvise(b, syscall.MADV_DONTNEED)
+	}
+}
+
 // unmapBlob releases a mapping made by mapBlob (a no-op for data that was
 // read rather than mapped, which the garbage collector owns).
 func unmapBlob(data []byte) {
@@ -80,7 +88,7 @@ func checkMapped(data []byte, digest string) error {
 	for off := 0; off < len(data); off += window {
 		w := data[off:min(off+window, len(data))]
 		h.Write(w)
-		_ = syscall.Madvise(w, syscall.MADV_DONTNEED)
+		dropPages(w)
 	}
 	if hex.EncodeToString(h.Sum(nil)) != digest {
 		return fmt.Errorf("blob %s: content does not match its digest (corrupt cache)", digest)

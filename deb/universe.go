@@ -74,6 +74,9 @@ func NewUniverse(arch string, files []*IndexFile) (*Universe, error) {
 				return
 			}
 			f.scan = s
+			if f.mapped {
+				dropPages(f.Data) // scanned whole; stanzas are read a few at a time
+			}
 		}(i, f)
 	}
 	wg.Wait()

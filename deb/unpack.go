@@ -97,6 +97,8 @@ type Unpacked struct {
 func Unpack(ctx context.Context, r io.Reader, pkgName string, t *fstree.Tree, opt UnpackOptions) (*Unpacked, error) {
 	u := &unpacker{ctx: ctx, name: pkgName, t: t, opt: opt, lim: opt.Limits.withDefaults()}
 	out, err := u.run(r)
+	// out points into u, which callers keep: not the .deb's buffer.
+	u.mem = nil
 	if err != nil {
 		return nil, fmt.Errorf("deb: unpack %s: %w", pkgName, err)
 	}
@@ -267,11 +269,11 @@ func parseMD5Sums(b []byte) (map[string]string, error) {
 // dataMember unpacks the data.tar member h, read from r; an uncompressed
 // one of a .deb in memory is read in place.
 func (u *unpacker) dataMember(h *ArHeader, ext string, r io.Reader) error {
-	if b, ok := u.mem.member(h, ext); ok {
+	if b, f, ok := u.mem.member(h, ext); ok {
 		if int64(len(b)) > u.lim.MaxData {
 			return fmt.Errorf("%s: %w: more than %d bytes", h.Name, ErrUnpackLimit, u.lim.MaxData)
 		}
-		return u.data(h.Name, "", newSliceReader(b))
+		return u.data(h.Name, "", newSliceReader(b, f))
 	}
 	return u.data(h.Name, ext, r)
 }

@@ -4,9 +4,13 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -254,3 +258,52 @@ func TestContentRef(t *testing.T) {
 		}
 	}
 }
+
+// TestRetain: contents that refer to a retained file read from it; a
+// change to the file (here only its mode: the change time moves) is what
+// CheckRetained reports; Close closes the file.
+func TestRetain(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "data")
+	body := bytes.Repeat([]byte("retained "), 1000)
+	if err := os.WriteFile(name, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := New(Options{TempDir: t.TempDir()})
+	if err := tr.Retain(f); err != nil {
+		t.Fatal(err)
+	}
+	at := &atReader{Reader: bytes.NewReader(body[9:]), f: f, off: 9}
+	if _, err := tr.Add(&tar.Header{Name: "x", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body) - 9)}, at, "p"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tr.ReadFile("x"); err != nil || !bytes.Equal(got, body[9:]) || tr.SpoolSize() != 0 {
+		t.Errorf("ReadFile = %d bytes, %v (spool %d)", len(got), err, tr.SpoolSize())
+	}
+	if err := tr.CheckRetained(); err != nil {
+		t.Errorf("unchanged: %v", err)
+	}
+	time.Sleep(10 * time.Millisecond) // a coarse clock would hide the change
+	if err := os.Chmod(name, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.CheckRetained(); err == nil {
+		t.Error("a changed file passed CheckRetained")
+	}
+	tr.Close()
+	if _, err := f.Stat(); err == nil {
+		t.Error("Close left the retained file open")
+	}
+}
+
+// atReader is content that lies in a file (ContentAt).
+type atReader struct {
+	*bytes.Reader
+	f   *os.File
+	off int64
+}
+
+func (a *atReader) ContentAt(n int64) (io.ReaderAt, int64, bool) { return a.f, a.off, true }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"slices"
 )
 
@@ -33,7 +34,7 @@ type Options struct {
 }
 
 // Tree is a root filesystem in memory. It is not safe for concurrent use.
-// Close it to release the spool file.
+// Close it to release the spool file and the files it retains.
 type Tree struct {
 	root      *node
 	inlineMax int64
@@ -41,6 +42,42 @@ type Tree struct {
 	spool     spool
 	journal   []undo
 	txDepth   int
+	retained  []retainedFile
+}
+
+// retainedFile is a file the tree's contents may refer to (Retain).
+type retainedFile struct {
+	f  *os.File
+	fi os.FileInfo
+}
+
+// Retain makes the tree keep f open until Close, for contents that refer
+// to it (ContentAt), and notes its size, modification and change time for
+// CheckRetained.
+func (t *Tree) Retain(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("fstree: retain %s: %w", f.Name(), err)
+	}
+	t.retained = append(t.retained, retainedFile{f, fi})
+	return nil
+}
+
+// CheckRetained fails when a retained file has changed since Retain (any
+// write changes its change time): contents the tree refers to in it may
+// no longer be the bytes that were added. Check after writing the tree
+// out and before trusting what was written.
+func (t *Tree) CheckRetained() error {
+	for _, r := range t.retained {
+		fi, err := r.f.Stat()
+		if err != nil {
+			return fmt.Errorf("fstree: %s: %w", r.f.Name(), err)
+		}
+		if !SameVersion(r.fi, fi) {
+			return fmt.Errorf("fstree: %s changed while the tree referred to it", r.f.Name())
+		}
+	}
+	return nil
 }
 
 // New returns an empty tree: a root directory with mode 0755 owned by 0:0.
@@ -69,6 +106,10 @@ func New(opts Options) *Tree {
 
 // Close releases the spool file. The tree must not be used afterwards.
 func (t *Tree) Close() error {
+	for _, r := range t.retained {
+		r.f.Close()
+	}
+	t.retained = nil
 	if err := t.spool.close(); err != nil {
 		return fmt.Errorf("fstree: close spool: %w", err)
 	}

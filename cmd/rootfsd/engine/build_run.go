@@ -280,6 +280,11 @@ func (e *Engine) buildLayer(ctx context.Context, d *repo.Distro, l *repo.Lock, r
 	if err != nil {
 		return store.LayerRecord{}, fmt.Errorf("write layer: %w", err)
 	}
+	// The tree refers to file contents in cached files; one that changed
+	// while the layer was written would have changed the layer.
+	if err := tree.CheckRetained(); err != nil {
+		return store.LayerRecord{}, fmt.Errorf("write layer: %w (another process wrote into the cache; build again)", err)
+	}
 	rec := store.LayerRecord{Key: key, Digest: blob.Digest, Size: blob.Size, DiffID: blob.Digest,
 		MediaType: "application/vnd.oci.image.layer.v1.tar", Created: time.Now().UTC()}
 	if err := st.SetLayer(ctx, rec); err != nil {
