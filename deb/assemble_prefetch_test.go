@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -124,8 +125,9 @@ func TestPrefetchWindow(t *testing.T) {
 		t.Errorf("after every package: next = %d, want the end", i)
 	}
 
-	// Two 30 MiB packages do not fit in the window together.
-	w = newWindow([]*instPkg{pkg("30000", "data.tar.zst"), pkg("30000", "data.tar.zst"), pkg("10", "data.tar.zst")}, 4)
+	// Two packages of 5/8 of the window do not fit in it together.
+	big := strconv.Itoa(prefetchBytes / 1024 * 5 / 8)
+	w = newWindow([]*instPkg{pkg(big, "data.tar.zst"), pkg(big, "data.tar.zst"), pkg("10", "data.tar.zst")}, 4)
 	if i := next(w); i != 0 {
 		t.Fatalf("first = %d", i)
 	}
