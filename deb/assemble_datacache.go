@@ -3,6 +3,8 @@ package deb
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -29,19 +31,19 @@ const dataCacheNS = "deb-data-tar"
 // reports whether it did; on false out is as it was. It also returns the
 // cached file, open, when it is sure the file holds the bytes it verified
 // (see dataFile); nil otherwise.
-func (a *assembler) cachedData(ctx context.Context, p *instPkg, out *bytes.Buffer, max int64) (*os.File, bool) {
+func (a *assembler) cachedData(ctx context.Context, p *instPkg, out *bytes.Buffer, max int64) (*os.File, string, bool) {
 	c, key := a.opt.DataCache, p.planned.SHA256
 	if c == nil || key == "" {
-		return nil, false
+		return nil, "", false
 	}
 	v, err := c.GetMeta(dataCacheNS, key)
 	if err != nil {
-		return nil, false
+		return nil, "", false
 	}
 	digest, sizeStr, _ := strings.Cut(string(v), " ")
 	size, err := strconv.ParseInt(sizeStr, 10, 64)
 	if err != nil || size < 0 || size > max || !c.Has(digest) {
-		return nil, false
+		return nil, "", false
 	}
 	// Opened before the cache reads (and verifies) the blob, so that the
 	// same file unchanged afterwards is known to hold what was verified.
@@ -49,7 +51,7 @@ func (a *assembler) cachedData(ctx context.Context, p *instPkg, out *bytes.Buffe
 	rc, err := c.Open(ctx, digest)
 	if err != nil {
 		closeFile(f)
-		return nil, false
+		return nil, "", false
 	}
 	defer rc.Close()
 	at := out.Len()
@@ -58,7 +60,7 @@ func (a *assembler) cachedData(ctx context.Context, p *instPkg, out *bytes.Buffe
 	if n, err := out.ReadFrom(io.LimitReader(rc, size+1)); err != nil || n != size {
 		out.Truncate(at)
 		closeFile(f)
-		return nil, false
+		return nil, "", false
 	}
 	if f != nil {
 		after, err1 := f.Stat()
@@ -68,21 +70,21 @@ func (a *assembler) cachedData(ctx context.Context, p *instPkg, out *bytes.Buffe
 			f = nil
 		}
 	}
-	return f, true
+	return f, digest, true
 }
 
 // keepData stores p's decoded data.tar for later assemblies, and returns
 // the stored file, open, once it has compared its bytes with data (see
 // dataFile); nil otherwise. A failure only means the next assembly
 // decodes it again.
-func (a *assembler) keepData(ctx context.Context, p *instPkg, data []byte) *os.File {
+func (a *assembler) keepData(ctx context.Context, p *instPkg, data []byte) (*os.File, string) {
 	c, key := a.opt.DataCache, p.planned.SHA256
 	if c == nil || key == "" {
-		return nil
+		return nil, ""
 	}
 	digest, n, err := c.Put(ctx, bytes.NewReader(data), "", int64(len(data)))
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	_ = c.SetMeta(dataCacheNS, key, fmt.Appendf(nil, "%s %d", digest, n))
 	f, _ := openStat(c.Path(digest))
@@ -90,7 +92,7 @@ func (a *assembler) keepData(ctx context.Context, p *instPkg, data []byte) *os.F
 		closeFile(f)
 		f = nil
 	}
-	return f
+	return f, digest
 }
 
 // The tree refers to the contents of a package's files in its cached
@@ -99,6 +101,23 @@ func (a *assembler) keepData(ctx context.Context, p *instPkg, data []byte) *os.F
 // memory does not grow with its size. The tree retains the file and the
 // engine checks after writing the layer that it did not change
 // (fstree.Tree.CheckRetained).
+
+// verifyFile returns the check that a retained cache file still holds the
+// blob digest: a concurrent build that stored the same data.tar replaced
+// the file under its name, which moves its change time without changing
+// a byte (fstree.Tree.CheckRetained).
+func verifyFile(digest string) func(*os.File) error {
+	return func(f *os.File) error {
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
+			return err
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != digest {
+			return fmt.Errorf("content hashes to %s, not %s", got, digest)
+		}
+		return nil
+	}
+}
 
 func openStat(name string) (*os.File, os.FileInfo) {
 	f, err := os.Open(name)

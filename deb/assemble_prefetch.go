@@ -49,9 +49,10 @@ const (
 // that holds exactly the data.tar, which starts at dataAt in deb (see
 // memDeb); the unpacker hands it to the tree, which closes it.
 type prefetched struct {
-	deb      []byte
-	dataFile *os.File
-	dataAt   int64
+	deb        []byte
+	dataFile   *os.File
+	dataDigest string // the cache's digest of dataFile
+	dataAt     int64
 }
 
 // prefetch starts decoding pkgs and returns one channel per package, each
@@ -259,15 +260,15 @@ func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Pl
 		if res.dataFile != nil {
 			return prefetched{} // a second data.tar: let Unpack refuse it
 		}
-		if f, ok := a.cachedData(ctx, p, out, limit.max); ok { // assemble_datacache.go
-			res.dataFile = f
+		if f, digest, ok := a.cachedData(ctx, p, out, limit.max); ok { // assemble_datacache.go
+			res.dataFile, res.dataDigest = f, digest
 			endArMember(out, at)
 			continue
 		}
 		if err := a.decodeMember(ctx, out, h.Name, ext, ar, limit); err != nil {
 			return prefetched{}
 		}
-		res.dataFile = a.keepData(ctx, p, out.Bytes()[at:])
+		res.dataFile, res.dataDigest = a.keepData(ctx, p, out.Bytes()[at:])
 		endArMember(out, at)
 	}
 	res.deb = trimBuffer(out.Bytes())

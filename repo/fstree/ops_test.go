@@ -273,7 +273,7 @@ func TestRetain(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := New(Options{TempDir: t.TempDir()})
-	if err := tr.Retain(f); err != nil {
+	if err := tr.Retain(f, nil); err != nil {
 		t.Fatal(err)
 	}
 	at := &atReader{Reader: bytes.NewReader(body[9:]), f: f, off: 9}

@@ -47,34 +47,45 @@ type Tree struct {
 
 // retainedFile is a file the tree's contents may refer to (Retain).
 type retainedFile struct {
-	f  *os.File
-	fi os.FileInfo
+	f      *os.File
+	fi     os.FileInfo
+	verify func(*os.File) error
 }
 
 // Retain makes the tree keep f open until Close, for contents that refer
 // to it (ContentAt), and notes its size, modification and change time for
-// CheckRetained.
-func (t *Tree) Retain(f *os.File) error {
+// CheckRetained. verify, when not nil, checks f's whole content (against
+// a digest, say) for CheckRetained when those changed.
+func (t *Tree) Retain(f *os.File, verify func(*os.File) error) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("fstree: retain %s: %w", f.Name(), err)
 	}
-	t.retained = append(t.retained, retainedFile{f, fi})
+	t.retained = append(t.retained, retainedFile{f, fi, verify})
 	return nil
 }
 
-// CheckRetained fails when a retained file has changed since Retain (any
-// write changes its change time): contents the tree refers to in it may
-// no longer be the bytes that were added. Check after writing the tree
-// out and before trusting what was written.
+// CheckRetained fails when a retained file may have changed since Retain:
+// contents the tree refers to in it may no longer be the bytes that were
+// added. A file whose size, modification and change time are unchanged
+// has not been written to; one where they moved (a write, but also a
+// chmod, or the file replaced under its name and so unlinked) passes only
+// if its verify function accepts its content. Check after writing the
+// tree out and before trusting what was written.
 func (t *Tree) CheckRetained() error {
 	for _, r := range t.retained {
 		fi, err := r.f.Stat()
 		if err != nil {
 			return fmt.Errorf("fstree: %s: %w", r.f.Name(), err)
 		}
-		if !SameVersion(r.fi, fi) {
+		if SameVersion(r.fi, fi) {
+			continue
+		}
+		if r.verify == nil {
 			return fmt.Errorf("fstree: %s changed while the tree referred to it", r.f.Name())
+		}
+		if err := r.verify(r.f); err != nil {
+			return fmt.Errorf("fstree: %s changed while the tree referred to it: %w", r.f.Name(), err)
 		}
 	}
 	return nil
