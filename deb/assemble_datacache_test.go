@@ -10,7 +10,6 @@ import (
 
 	"github.com/rootfsd/rootfsd/deb/internal/debtest"
 	"github.com/rootfsd/rootfsd/repo"
-	"github.com/rootfsd/rootfsd/repo/fstree"
 )
 
 // TestAssembleDataCache: with a DataCache the first assembly keeps every
@@ -114,21 +113,6 @@ func TestAssembleDataCache(t *testing.T) {
 	if healed, _ := os.ReadFile(blob); !bytes.Equal(healed, good) {
 		t.Error("the damaged data.tar was not kept again")
 	}
-}
-
-// assembleWith is assemble over a given plan and opener.
-func assembleWith(t *testing.T, opt AssembleOptions, plan *repo.Plan, open func(repo.Planned) (io.ReadCloser, error)) (*fstree.Tree, *Assembled, error) {
-	t.Helper()
-	tr := fstree.New(fstree.Options{TempDir: t.TempDir()})
-	t.Cleanup(func() { tr.Close() })
-	if opt.Trim == "" {
-		opt.Trim = "none"
-	}
-	if opt.Epoch.IsZero() {
-		opt.Epoch = asmEpoch
-	}
-	res, err := Assemble(t.Context(), tr, plan, open, opt)
-	return tr, res, err
 }
 
 // wipeData overwrites the content of a .deb's data.tar member with zeros.

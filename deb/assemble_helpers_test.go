@@ -3,6 +3,7 @@ package deb
 import (
 	"archive/tar"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rootfsd/rootfsd/deb/internal/debtest"
+	"github.com/rootfsd/rootfsd/repo"
 	"github.com/rootfsd/rootfsd/repo/fstree"
 )
 
@@ -62,6 +64,12 @@ var asmEpoch = time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
 func assemble(t testing.TB, opt AssembleOptions, debs ...debtest.Deb) (*fstree.Tree, *Assembled, error) {
 	t.Helper()
 	plan, open := debtest.Plan(t, nil, debs...)
+	return assembleWith(t, opt, plan, open)
+}
+
+// assembleWith is assemble over a given plan and opener.
+func assembleWith(t testing.TB, opt AssembleOptions, plan *repo.Plan, open func(repo.Planned) (io.ReadCloser, error)) (*fstree.Tree, *Assembled, error) {
+	t.Helper()
 	tr := fstree.New(fstree.Options{TempDir: t.TempDir()})
 	t.Cleanup(func() { tr.Close() })
 	if opt.Trim == "" {

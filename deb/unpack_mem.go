@@ -5,7 +5,8 @@ import (
 	"bytes"
 	"io"
 	"os"
-	"strings"
+
+	"github.com/rootfsd/rootfsd/repo/fstree"
 )
 
 // memDeb is a .deb held in memory (a prefetched one, see
@@ -63,13 +64,8 @@ func newSliceReader(b []byte, file *os.File) *sliceReader {
 // from tr as usual and can also give the tree its bytes in place
 // (fstree.ContentAt, fstree.ContentRef).
 func (s *sliceReader) lend(tr *tar.Reader, h *tar.Header) io.Reader {
-	if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+	if !fstree.StoredWhole(h) {
 		return tr
-	}
-	for k := range h.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return tr
-		}
 	}
 	return &lentContent{Reader: tr, b: s.b, file: s.file, off: int64(len(s.b)) - int64(s.Len()), size: h.Size}
 }

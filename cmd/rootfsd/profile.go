@@ -7,8 +7,8 @@ import (
 )
 
 // startProfile writes a CPU profile of the whole command to path when it
-// is set (ROOTFSD_CPUPROFILE, for developers measuring a build; see
-// docs/benchmarks.md). The returned function stops and flushes it.
+// is set (ROOTFSD_CPUPROFILE, for developers measuring a command; see
+// README.md, Development). The returned function stops and flushes it.
 func startProfile(path string) func() {
 	if path == "" {
 		return func() {}

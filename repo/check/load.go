@@ -293,13 +293,8 @@ func (t *fileTar) Seek(off int64, whence int) (int64, error) {
 // content is the reader of entry h for the tree: a regular file's bytes
 // are referred to in place (fstree.ContentAt).
 func (t *fileTar) content(tr *tar.Reader, h *tar.Header) io.Reader {
-	if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+	if !fstree.StoredWhole(h) {
 		return tr
-	}
-	for k := range h.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return tr
-		}
 	}
 	return &fileContent{Reader: tr, f: t.f, off: t.pos, size: h.Size}
 }

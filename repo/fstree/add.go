@@ -46,12 +46,10 @@ func (t *Tree) add(hdr *tar.Header, r io.Reader, owner string) (*Replaced, error
 	if err != nil {
 		return nil, err
 	}
-	for k := range hdr.PAXRecords {
+	if isSparse(hdr) {
 		// archive/tar expands PAX sparse files to their full size: a few
 		// bytes of input could write gigabytes of zeros.
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return nil, fmt.Errorf("sparse file: %w", ErrUnsupported)
-		}
+		return nil, fmt.Errorf("sparse file: %w", ErrUnsupported)
 	}
 	a := Attr{
 		Mode: uint32(hdr.Mode) & ModeMask, UID: hdr.Uid, GID: hdr.Gid,
@@ -209,4 +207,20 @@ func xattrs(hdr *tar.Header) map[string]string {
 		}
 	}
 	return m
+}
+
+func isSparse(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+// StoredWhole reports whether a tar entry is a regular file whose data
+// follows its header whole, as it reads (not sparse): the entry a content
+// reader may offer in place (ContentAt, ContentRef).
+func StoredWhole(hdr *tar.Header) bool {
+	return (hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA) && !isSparse(hdr)
 }

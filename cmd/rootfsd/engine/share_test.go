@@ -194,7 +194,9 @@ func TestShareTransportCancelOnlyOwnPart(t *testing.T) {
 // within the linger time, and fetches again after it.
 func TestShareTransportLinger(t *testing.T) {
 	srv := newSlowServer(t, 1000, 0)
-	s := NewShare(ShareOptions{SpoolDir: t.TempDir(), Linger: 200 * time.Millisecond})
+	// The linger is long enough that three local requests fit in it on a
+	// loaded machine.
+	s := NewShare(ShareOptions{SpoolDir: t.TempDir(), Linger: time.Second})
 	c := s.Client(nil)
 	for i := 0; i < 3; i++ {
 		if _, err := get(context.Background(), c, srv.URL+"/file/l"); err != nil {
@@ -204,7 +206,7 @@ func TestShareTransportLinger(t *testing.T) {
 	if n := srv.hitsOf("/file/l"); n != 1 {
 		t.Errorf("within linger: %d downloads", n)
 	}
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
 	if _, err := get(context.Background(), c, srv.URL+"/file/l"); err != nil {
 		t.Fatal(err)
 	}
