@@ -168,7 +168,7 @@ func (a *assembler) run(open func(repo.Planned) (io.ReadCloser, error)) error {
 		if d.deb != nil {
 			m := newMemDeb(d.deb)
 			if d.dataFile != nil && a.t.Retain(d.dataFile, verifyFile(d.dataDigest)) == nil {
-				m.dataFile, m.dataAt = d.dataFile, d.dataAt // the tree closes it
+				m.dataFile, m.dataAt, m.dataSize = d.dataFile, d.dataAt, d.dataSize // the tree closes it
 			} else if d.dataFile != nil {
 				d.dataFile.Close()
 			}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rootfsd/rootfsd/repo/fstree"
 )
@@ -27,51 +28,54 @@ import (
 // of its decoded data.tar.
 const dataCacheNS = "deb-data-tar"
 
-// cachedData appends p's decoded data.tar from the cache to out, and
-// reports whether it did; on false out is as it was. It also returns the
-// cached file, open, when it is sure the file holds the bytes it verified
-// (see dataFile); nil otherwise.
-func (a *assembler) cachedData(ctx context.Context, p *instPkg, out *bytes.Buffer, max int64) (*os.File, string, bool) {
+// cachedData finds p's decoded data.tar in the cache and returns its
+// file, open, once the cache has read and verified it, with its digest and
+// size. The file is opened before the cache reads it and must be the same
+// file, unchanged, afterwards: then it holds the bytes that were verified.
+func (a *assembler) cachedData(ctx context.Context, p *instPkg, max int64) (f *os.File, digest string, size int64, ok bool) {
 	c, key := a.opt.DataCache, p.planned.SHA256
 	if c == nil || key == "" {
-		return nil, "", false
+		return nil, "", 0, false
 	}
 	v, err := c.GetMeta(dataCacheNS, key)
 	if err != nil {
-		return nil, "", false
+		return nil, "", 0, false
 	}
 	digest, sizeStr, _ := strings.Cut(string(v), " ")
-	size, err := strconv.ParseInt(sizeStr, 10, 64)
+	size, err = strconv.ParseInt(sizeStr, 10, 64)
 	if err != nil || size < 0 || size > max || !c.Has(digest) {
-		return nil, "", false
+		return nil, "", 0, false
 	}
-	// Opened before the cache reads (and verifies) the blob, so that the
-	// same file unchanged afterwards is known to hold what was verified.
 	f, before := openStat(c.Path(digest))
+	if f == nil || before.Size() != size {
+		closeFile(f)
+		return nil, "", 0, false
+	}
 	rc, err := c.Open(ctx, digest)
 	if err != nil {
 		closeFile(f)
-		return nil, "", false
+		return nil, "", 0, false
 	}
 	defer rc.Close()
-	at := out.Len()
-	out.Grow(int(size))
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
 	// The verifying reader fails its last Read on a mismatch.
-	if n, err := out.ReadFrom(io.LimitReader(rc, size+1)); err != nil || n != size {
-		out.Truncate(at)
+	// (io.Discard as is would read through its own small buffer.)
+	if n, err := io.CopyBuffer(struct{ io.Writer }{io.Discard}, io.LimitReader(rc, size+1), *buf); err != nil || n != size {
 		closeFile(f)
-		return nil, "", false
+		return nil, "", 0, false
 	}
-	if f != nil {
-		after, err1 := f.Stat()
-		named, err2 := os.Stat(c.Path(digest))
-		if err1 != nil || err2 != nil || !fstree.SameVersion(before, after) || !fstree.SameVersion(before, named) {
-			closeFile(f)
-			f = nil
-		}
+	after, err1 := f.Stat()
+	named, err2 := os.Stat(c.Path(digest))
+	if err1 != nil || err2 != nil || !fstree.SameVersion(before, after) || !fstree.SameVersion(before, named) {
+		closeFile(f)
+		return nil, "", 0, false
 	}
-	return f, digest, true
+	return f, digest, size, true
 }
+
+// copyBufs are the buffers cachedData reads through.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 // keepData stores p's decoded data.tar for later assemblies, and returns
 // the stored file, open, once it has compared its bytes with data (see

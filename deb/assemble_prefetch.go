@@ -46,13 +46,15 @@ const (
 
 // prefetched is a package decoded ahead: a .deb with an uncompressed data.tar,
 // or nil to stream the original. dataFile, when set, is an open cached file
-// that holds exactly the data.tar, which starts at dataAt in deb (see
-// memDeb); the unpacker hands it to the tree, which closes it.
+// that holds exactly the data.tar (dataSize bytes), for which deb has an
+// empty member at dataAt (see memDeb); the unpacker hands it to the tree,
+// which closes it.
 type prefetched struct {
 	deb        []byte
 	dataFile   *os.File
 	dataDigest string // the cache's digest of dataFile
 	dataAt     int64
+	dataSize   int64
 }
 
 // prefetch starts decoding pkgs and returns one channel per package, each
@@ -260,15 +262,20 @@ func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Pl
 		if res.dataFile != nil {
 			return prefetched{} // a second data.tar: let Unpack refuse it
 		}
-		if f, digest, ok := a.cachedData(ctx, p, out, limit.max); ok { // assemble_datacache.go
-			res.dataFile, res.dataDigest = f, digest
+		// A data.tar held in a cached file stays there: the member is
+		// left empty and stands for the file (memDeb).
+		if f, digest, size, ok := a.cachedData(ctx, p, limit.max); ok { // assemble_datacache.go
+			res.dataFile, res.dataDigest, res.dataSize = f, digest, size
 			endArMember(out, at)
 			continue
 		}
 		if err := a.decodeMember(ctx, out, h.Name, ext, ar, limit); err != nil {
 			return prefetched{}
 		}
-		res.dataFile, res.dataDigest = a.keepData(ctx, p, out.Bytes()[at:])
+		if f, digest := a.keepData(ctx, p, out.Bytes()[at:]); f != nil {
+			res.dataFile, res.dataDigest, res.dataSize = f, digest, int64(out.Len()-at)
+			out.Truncate(at)
+		}
 		endArMember(out, at)
 	}
 	res.deb = trimBuffer(out.Bytes())

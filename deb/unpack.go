@@ -269,30 +269,33 @@ func parseMD5Sums(b []byte) (map[string]string, error) {
 // dataMember unpacks the data.tar member h, read from r; an uncompressed
 // one of a .deb in memory is read in place.
 func (u *unpacker) dataMember(h *ArHeader, ext string, r io.Reader) error {
-	if b, f, ok := u.mem.member(h, ext); ok {
-		if int64(len(b)) > u.lim.MaxData {
+	if r, size, ok := u.mem.member(h, ext); ok { // unpack_mem.go
+		if size > u.lim.MaxData {
 			return fmt.Errorf("%s: %w: more than %d bytes", h.Name, ErrUnpackLimit, u.lim.MaxData)
 		}
-		return u.data(h.Name, "", newSliceReader(b, f))
+		return u.data(h.Name, "", r)
 	}
 	return u.data(h.Name, ext, r)
 }
 
 func (u *unpacker) data(member, ext string, r io.Reader) error {
-	var dec io.ReadCloser
-	if sr, ok := r.(*sliceReader); ok {
-		dec = io.NopCloser(sr)
+	// An in-place reader goes to archive/tar as it is, so that it skips
+	// file data by seeking.
+	var dec io.Reader
+	ip, _ := r.(inPlace)
+	if ip != nil {
+		dec = ip
 	} else {
-		var err error
-		if dec, err = u.open(member, ext, r, u.lim.MaxData); err != nil {
+		rc, err := u.open(member, ext, r, u.lim.MaxData)
+		if err != nil {
 			return err
 		}
+		defer rc.Close()
+		dec = rc
 	}
-	defer dec.Close()
 	u.out.Paths = []string{"/."}
 	seen := make(map[string]bool)
 	tr := tar.NewReader(dec)
-	sr, _ := r.(*sliceReader)
 	for n := 0; ; n++ {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -308,8 +311,8 @@ func (u *unpacker) data(member, ext string, r io.Reader) error {
 			continue
 		}
 		var content io.Reader = tr
-		if sr != nil {
-			content = sr.lend(tr, h)
+		if ip != nil {
+			content = ip.Content(tr, h)
 		}
 		if err := u.entry(h, content, seen); err != nil {
 			return fmt.Errorf("%s: %w", member, err)

@@ -104,10 +104,16 @@ func Load(ctx context.Context, p string, opts LoadOptions) (*Target, error) {
 		target.Close()
 		return nil, fmt.Errorf("check: %s: %w", p, err)
 	}
-	if br, ok := r.(*bufio.Reader); ok {
+	if _, ok := r.(*bufio.Reader); ok {
 		// A plain tar: the tree refers to the file contents in place
 		// instead of copying them, and keeps the file open.
-		r = &fileTar{br: br, f: f}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			target.Close()
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		r = fstree.NewTarFile(f, 0, fi.Size())
 		target.cleanup = append(target.cleanup, f.Close)
 	} else {
 		defer f.Close()
@@ -175,7 +181,7 @@ func cleanName(name string) string {
 // removes X from the layers below, ".wh..wh..opq" empties its directory.
 func applyLayer(ctx context.Context, t *fstree.Tree, r io.Reader, owner string, total *int64, max int64) error {
 	tr := tar.NewReader(r)
-	ft, _ := r.(*fileTar)
+	ft, _ := r.(*fstree.TarFile)
 	added := map[string]bool{}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -216,7 +222,7 @@ func applyLayer(ctx context.Context, t *fstree.Tree, r io.Reader, owner string, 
 		}
 		var content io.Reader = tr
 		if ft != nil {
-			content = ft.content(tr, hdr)
+			content = ft.Content(tr, hdr)
 		}
 		if _, err := t.Add(hdr, content, owner); err != nil {
 			return err
@@ -252,59 +258,4 @@ func cleanDot(p string) string {
 		return "."
 	}
 	return p
-}
-
-// fileTar reads a plain tar file through br, counting the bytes it
-// delivered: right after tar.Reader.Next the count is where the entry's
-// data starts in f, because archive/tar reads nothing ahead. It can Seek
-// forward, so that archive/tar skips file data without copying it out.
-type fileTar struct {
-	br  *bufio.Reader
-	f   *os.File
-	pos int64
-}
-
-func (t *fileTar) Read(p []byte) (int, error) {
-	n, err := t.br.Read(p)
-	t.pos += int64(n)
-	return n, err
-}
-
-// Seek moves forward from the current offset only; archive/tar asks for
-// nothing else.
-func (t *fileTar) Seek(off int64, whence int) (int64, error) {
-	if whence != io.SeekCurrent || off < 0 {
-		return -1, errors.New("fileTar: only forward seeks")
-	}
-	if b := int64(t.br.Buffered()); off > b {
-		// Past the buffer: skip it, seek the file, read anew from there.
-		if _, err := t.f.Seek(off-b, io.SeekCurrent); err != nil {
-			return -1, err
-		}
-		t.br.Reset(t.f)
-		t.pos += off
-		return t.pos, nil
-	}
-	n, _ := t.br.Discard(int(off))
-	t.pos += int64(n)
-	return t.pos, nil
-}
-
-// content is the reader of entry h for the tree: a regular file's bytes
-// are referred to in place (fstree.ContentAt).
-func (t *fileTar) content(tr *tar.Reader, h *tar.Header) io.Reader {
-	if !fstree.StoredWhole(h) {
-		return tr
-	}
-	return &fileContent{Reader: tr, f: t.f, off: t.pos, size: h.Size}
-}
-
-type fileContent struct {
-	io.Reader
-	f         *os.File
-	off, size int64
-}
-
-func (c *fileContent) ContentAt(n int64) (io.ReaderAt, int64, bool) {
-	return c.f, c.off, n == c.size
 }
