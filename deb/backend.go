@@ -75,15 +75,11 @@ func (b *Backend) Universe(ctx context.Context, req repo.Request) (*Universe, []
 
 	idx := make([]*SuiteIndex, len(suites))
 	errs := make([]error, len(suites))
-	pre := &premap{}
 	var wg sync.WaitGroup
 	for i, s := range suites {
 		wg.Add(1)
 		go func(i int, s Suite) {
 			defer wg.Done()
-			if !b.Offline {
-				go pre.start(ctx, b.Cache, s, b.fetchOptions())
-			}
 			idx[i], errs[i] = FetchSuite(ctx, s, b.fetchOptions())
 		}(i, s)
 	}
@@ -106,8 +102,7 @@ func (b *Backend) Universe(ctx context.Context, req repo.Request) (*Universe, []
 				Digest: pf.Digest, Release: i == 0, Extra: i >= len(d.Pockets), fresh: !pf.Cached})
 		}
 	}
-	err = b.loadFiles(ctx, files, pre)
-	pre.close()
+	err = b.loadFiles(ctx, files)
 	if err != nil {
 		releaseFiles(files)
 		return nil, nil, nil, err
@@ -145,33 +140,20 @@ func sourceKeyring(s repo.Source) (openpgp.EntityList, error) {
 	return kr, nil
 }
 
-// loadFiles reads the verified Packages blobs (and cached scans) in parallel.
-func (b *Backend) loadFiles(ctx context.Context, files []*IndexFile, pre *premap) error {
+// loadFiles maps the Packages blobs and reads their cached scans, in
+// parallel. A file with a cached scan is not hashed whole: each stanza's
+// bytes are checked against the scan's block sums before their first use
+// (IndexFile.bytes), and a resolve reads a few hundred of the stanzas of a
+// release's hundred megabytes. Any other file is hashed whole here, unless
+// this run downloaded it (then it was hashed on its way into the cache).
+func (b *Backend) loadFiles(ctx context.Context, files []*IndexFile) error {
 	errs := make([]error, len(files))
 	var wg sync.WaitGroup
 	for i, f := range files {
 		wg.Add(1)
 		go func(i int, f *IndexFile) {
 			defer wg.Done()
-			data, mapped, ok := pre.get(f.Digest)
-			var err error
-			if !ok {
-				// A file this run just downloaded was hashed on its way
-				// into the cache; hashing it again would only re-read it.
-				data, mapped, err = mapBlobChecked(ctx, b.Cache, f.Digest, !f.fresh)
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("deb: Packages of %s/%s: %w", f.Suite, f.Component, err)
-				return
-			}
-			f.Data, f.mapped = data, mapped
-			if td, err := b.Cache.GetMeta(metaScan, f.Digest); err == nil {
-				if tb, err := readBlob(ctx, b.Cache, string(td)); err == nil {
-					if s, err := unmarshalScan(tb, len(data)); err == nil {
-						f.scan = s
-					}
-				}
-			}
+			errs[i] = b.loadFile(ctx, f)
 		}(i, f)
 	}
 	wg.Wait()
@@ -183,11 +165,41 @@ func (b *Backend) loadFiles(ctx context.Context, files []*IndexFile, pre *premap
 	return nil
 }
 
+func (b *Backend) loadFile(ctx context.Context, f *IndexFile) error {
+	data, mapped, verified, err := mapBlobLazy(ctx, b.Cache, f.Digest)
+	if err != nil {
+		return fmt.Errorf("deb: Packages of %s/%s: %w", f.Suite, f.Component, err)
+	}
+	f.Data, f.mapped = data, mapped
+	if td, err := b.Cache.GetMeta(metaScan, f.Digest); err == nil {
+		if tb, err := readBlob(ctx, b.Cache, string(td)); err == nil {
+			if s, err := unmarshalScan(tb, len(data)); err == nil {
+				f.scan, f.scanCached = s, true
+			}
+		}
+	}
+	switch {
+	case verified || f.fresh:
+	case f.scan != nil:
+		f.lazy = true
+		f.onCorrupt = func() error { return quarantineBlob(ctx, b.Cache, f.Digest) }
+	default:
+		if err := checkMapped(data, f.Digest); err != nil {
+			releaseFiles([]*IndexFile{f})
+			if cerr := quarantineBlob(ctx, b.Cache, f.Digest); cerr != nil {
+				err = cerr // the cache's own report
+			}
+			return fmt.Errorf("deb: Packages of %s/%s: %w", f.Suite, f.Component, err)
+		}
+	}
+	return nil
+}
+
 // saveScans stores the scan tables computed in this run. Failures only
 // cost the next run the scan again, so they are not errors.
 func (b *Backend) saveScans(ctx context.Context, files []*IndexFile) {
 	for _, f := range files {
-		if _, err := b.Cache.GetMeta(metaScan, f.Digest); err == nil {
+		if f.scanCached {
 			continue
 		}
 		data := f.scan.marshal()

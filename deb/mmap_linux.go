@@ -11,54 +11,43 @@ import (
 	"github.com/rootfsd/rootfsd/repo"
 )
 
-// mapBlob maps a cached blob read-only and checks its SHA256 before
-// returning it: verify-on-read without copying 100 MB of index text into
-// the heap. The mapping lives as long as the process (indexes are read
-// once per process; the daemon keeps its universes).
-func mapBlob(ctx context.Context, c repo.Cache, digest string) (data []byte, mapped bool, err error) {
-	return mapBlobChecked(ctx, c, digest, true)
-}
-
-// mapBlobChecked is mapBlob; verify false skips the hash for a blob this
-// process has just written and verified.
-func mapBlobChecked(ctx context.Context, c repo.Cache, digest string, verify bool) (data []byte, mapped bool, err error) {
+// mapBlobLazy maps a cached blob read-only without reading or checking
+// it; the caller checks it whole (checkMapped) or block by block before
+// using its bytes (IndexFile.bytes). verified reports a blob that could not
+// be mapped and was read through the cache's verifying reader instead.
+func mapBlobLazy(ctx context.Context, c repo.Cache, digest string) (data []byte, mapped, verified bool, err error) {
 	f, err := os.Open(c.Path(digest))
 	if os.IsNotExist(err) {
-		return nil, false, fmt.Errorf("blob %s: %w", digest, repo.ErrNotCached)
+		return nil, false, false, fmt.Errorf("blob %s: %w", digest, repo.ErrNotCached)
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	if fi.Size() == 0 {
 		data, err := checkDigest(nil, digest)
-		return data, false, err
+		return data, false, true, err
 	}
 	if fi.Size() >= maxPackagesFile {
-		return nil, false, fmt.Errorf("blob %s: %d bytes is more than the %d byte limit", digest, fi.Size(), int64(maxPackagesFile))
+		return nil, false, false, fmt.Errorf("blob %s: %d bytes is more than the %d byte limit", digest, fi.Size(), int64(maxPackagesFile))
 	}
 	data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		// Fall back to reading through the cache's verifying reader.
 		data, err = readBlob(ctx, c, digest)
-		return data, false, err
+		return data, false, true, err
 	}
-	if !verify {
-		return data, true, nil
-	}
-	if err := checkMapped(data, digest); err != nil {
-		_ = syscall.Munmap(data)
-		// Let the cache see (and quarantine) the bad blob.
-		if _, rerr := readBlob(ctx, c, digest); rerr != nil {
-			return nil, false, rerr
-		}
-		return nil, false, err
-	}
-	return data, true, nil
+	return data, true, false, nil
+}
+
+// quarantineBlob lets the cache read a blob found damaged, which sets it
+// aside (the next run fetches it again), and returns the cache's error.
+func quarantineBlob(ctx context.Context, c repo.Cache, digest string) error {
+	_, err := readBlob(ctx, c, digest)
+	return err
 }
 
 // dropPages drops the pages of a read-only file mapping from this process

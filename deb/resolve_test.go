@@ -1,8 +1,10 @@
 package deb
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -205,4 +207,47 @@ func FuzzScanPackages(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestIndexBlocks: a file whose scan is cached is checked a block at a
+// time as stanzas are read: blocks the resolve never reads are never
+// hashed, and a changed block is an error reported to the cache.
+func TestIndexBlocks(t *testing.T) {
+	var stanzas []string
+	for i := range 200 {
+		stanzas = append(stanzas, stanza(fmt.Sprintf("pkg%03d", i), "1.0", "Description: "+strings.Repeat("x", 300)))
+	}
+	data := []byte(join(stanzas...))
+	s, err := scanPackages(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.blocks) < 4 {
+		t.Fatalf("%d bytes in %d blocks: the test wants several", len(data), len(s.blocks))
+	}
+	damaged := bytes.Clone(data)
+	last := s.entries[len(s.entries)-1]
+	damaged[last.off+10] ^= 1 // inside pkg199's stanza, in the last block
+	reported := 0
+	f := &IndexFile{Suite: "release", Component: "main", Data: damaged, Release: true, scan: s, lazy: true,
+		onCorrupt: func() error { reported++; return nil }}
+	u, err := NewUniverse("amd64", []*IndexFile{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resolveNames(t, u, Selection{Packages: []string{"pkg000"}}); !slices.Equal(got, []string{"pkg000=1.0"}) {
+		t.Errorf("resolve pkg000: %v", got)
+	}
+	checked := 0
+	for _, ok := range f.blockOK {
+		if ok {
+			checked++
+		}
+	}
+	if checked != 1 {
+		t.Errorf("%d of %d blocks hashed for one stanza, want 1", checked, len(s.blocks))
+	}
+	if _, err := u.Resolve(Selection{Packages: []string{"pkg199"}}); err == nil || !strings.Contains(err.Error(), "does not match its digest") || reported != 1 {
+		t.Errorf("a stanza in a changed block: %v (reported %d times)", err, reported)
+	}
 }

@@ -2,6 +2,7 @@ package deb
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +16,24 @@ import (
 type scan struct {
 	entries  []scanEntry
 	provides []scanProvide
+	// blocks are the SHA-256 of each scanBlock bytes of the file (the
+	// last one shorter), taken from the whole file once it was verified
+	// against the signed index: a later run that reads a few hundred
+	// stanzas checks the blocks they lie in, not the whole file.
+	blocks [][sha256.Size]byte
+}
+
+// scanBlock is the unit in which a Packages file's bytes are verified
+// after its first use.
+const scanBlock = 16 << 10
+
+// blockSums returns the scan.blocks of data.
+func blockSums(data []byte) [][sha256.Size]byte {
+	out := make([][sha256.Size]byte, (len(data)+scanBlock-1)/scanBlock)
+	for i := range out {
+		out[i] = sha256.Sum256(data[i*scanBlock : min((i+1)*scanBlock, len(data))])
+	}
+	return out
 }
 
 type scanEntry struct {
@@ -37,12 +56,13 @@ const (
 // maxPackagesFile bounds one uncompressed Packages file (offsets are uint32).
 const maxPackagesFile = 1 << 31
 
-// scanPackages builds the table of data, a whole uncompressed Packages file.
+// scanPackages builds the table of data, a whole uncompressed Packages
+// file, verified: its block sums are taken from it.
 func scanPackages(data []byte) (*scan, error) {
 	if len(data) >= maxPackagesFile {
 		return nil, fmt.Errorf("packages index of %d bytes is larger than the %d byte limit", len(data), maxPackagesFile)
 	}
-	s := &scan{entries: make([]scanEntry, 0, len(data)/1500)}
+	s := &scan{entries: make([]scanEntry, 0, len(data)/1500), blocks: blockSums(data)}
 	pos := 0
 	for pos < len(data) {
 		// Skip blank lines between stanzas.
@@ -126,7 +146,7 @@ func scanPackages(data []byte) (*scan, error) {
 	return s, nil
 }
 
-const scanMagic = "rootfsd-deb-scan-v1\n"
+const scanMagic = "rootfsd-deb-scan-v2\n"
 
 // marshal encodes the scan compactly (uvarints and length-prefixed names).
 func (s *scan) marshal() []byte {
@@ -145,6 +165,10 @@ func (s *scan) marshal() []byte {
 		b = binary.AppendUvarint(b, uint64(len(p.name)))
 		b = append(b, p.name...)
 		b = binary.AppendUvarint(b, uint64(p.entry))
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.blocks)))
+	for _, sum := range s.blocks {
+		b = append(b, sum[:]...)
 	}
 	return b
 }
@@ -184,6 +208,14 @@ func unmarshalScan(b []byte, dataLen int) (*scan, error) {
 			r.err = errBadScan
 		}
 	}
+	if nb := r.uvarint(); nb != uint64((dataLen+scanBlock-1)/scanBlock) || nb*sha256.Size != uint64(len(r.b)) {
+		return nil, errBadScan
+	}
+	s.blocks = make([][sha256.Size]byte, len(r.b)/sha256.Size)
+	for i := range s.blocks {
+		copy(s.blocks[i][:], r.b[i*sha256.Size:])
+	}
+	r.b = nil
 	if r.err != nil || len(r.b) != 0 {
 		return nil, errBadScan
 	}

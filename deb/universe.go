@@ -1,6 +1,7 @@
 package deb
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"sort"
 	"sync"
@@ -28,6 +29,46 @@ type IndexFile struct {
 	mapped bool
 	// fresh marks a file downloaded and verified by this very run.
 	fresh bool
+	// lazy is set when Data has not been hashed whole: each stanza's
+	// bytes are checked against the scan's block sums before their first
+	// use (bytes). onCorrupt, when set, lets the cache see a failure.
+	lazy       bool
+	onCorrupt  func() error
+	scanCached bool // scan came from the cache
+	blockMu    sync.Mutex
+	blockOK    []bool
+}
+
+// bytes returns Data[off:off+n], after checking the blocks it lies in
+// when the file was not verified whole.
+func (f *IndexFile) bytes(off, n uint32) ([]byte, error) {
+	end := uint64(off) + uint64(n)
+	if end > uint64(len(f.Data)) {
+		return nil, fmt.Errorf("%s/%s: stanza beyond the file", f.Suite, f.Component)
+	}
+	if f.lazy {
+		f.blockMu.Lock()
+		defer f.blockMu.Unlock()
+		if f.blockOK == nil {
+			f.blockOK = make([]bool, len(f.scan.blocks))
+		}
+		for b := int(off) / scanBlock; n > 0 && b <= int(end-1)/scanBlock; b++ {
+			if f.blockOK[b] {
+				continue
+			}
+			if sha256.Sum256(f.Data[b*scanBlock:min((b+1)*scanBlock, len(f.Data))]) != f.scan.blocks[b] {
+				err := fmt.Errorf("blob %s: content does not match its digest (corrupt cache)", f.Digest)
+				if f.onCorrupt != nil {
+					if cerr := f.onCorrupt(); cerr != nil {
+						err = cerr // the cache's own report
+					}
+				}
+				return nil, fmt.Errorf("%s/%s: %w", f.Suite, f.Component, err)
+			}
+			f.blockOK[b] = true
+		}
+	}
+	return f.Data[off:end], nil
 }
 
 // Candidate is one version of a package in a Universe.
@@ -121,9 +162,12 @@ func (u *Universe) load(r entryRef) (*Candidate, error) {
 	}
 	f := u.files[r.file]
 	e := f.scan.entries[r.entry]
-	raw := f.Data[e.off : e.off+e.len]
+	raw, err := f.bytes(e.off, e.len)
+	if err != nil {
+		return nil, err
+	}
 	var pkg *Package
-	err := ParseControl(raw, func(p *Paragraph) error {
+	err = ParseControl(raw, func(p *Paragraph) error {
 		var err error
 		pkg, err = ParsePackage(p)
 		return err

@@ -191,7 +191,7 @@ func TestAttackDebPolicy(t *testing.T) {
 				}
 				return "", err
 			}},
-		{class: "shared cache", name: "a cached Packages file replaced in the shared cache directory", defence: "Packages files are re-hashed when mapped; the damaged one is set aside and the next fetch downloads it again",
+		{class: "shared cache", name: "a cached Packages file replaced in the shared cache directory", defence: "a Packages file is checked (whole, or each block a stanza lies in against sums taken from the whole) before a stanza is read; the damaged one is set aside and the next fetch downloads it again",
 			want: []error{store.ErrCorrupt}, text: "content hashes to",
 			run: func(t *testing.T) (string, error) {
 				e := newDebEnv(t, newSnap.files)
