@@ -141,3 +141,27 @@ func TestPutHealsDamagedBlob(t *testing.T) {
 		t.Errorf("blob after second Put differs (err %v)", err)
 	}
 }
+
+// TestPutLarge: a blob of several writeback chunks (writeback_linux.go
+// starts the disk writes of each while the next is written) is stored and
+// read back whole.
+func TestPutLarge(t *testing.T) {
+	s := newStore(t, Options{})
+	data := make([]byte, 3*writebackChunk+12345)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	b, err := s.PutBlob(context.Background(), bytes.NewReader(data), "", int64(len(data)), Label{Kind: KindLayer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := s.Open(context.Background(), b.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(rc)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %d of %d bytes, %v", len(got), len(data), err)
+	}
+}

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package store
+
+import (
+	"io"
+	"os"
+)
+
+// newWriteback is f itself where there is no sync_file_range.
+func newWriteback(f *os.File) io.Writer { return f }
