@@ -1,6 +1,7 @@
 package store
 
 import (
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -9,7 +10,9 @@ import (
 // writeback wraps f so that, every writebackChunk bytes, the kernel is
 // asked to start writing what came before to disk (sync_file_range,
 // without waiting): the fsync that ends a Put then waits for the last
-// chunk only, not for the whole of a layer of tens of MiB.
+// chunk only, not for the whole of a layer of tens of MiB. For a file
+// that is not fsynced (a build's output), it spreads the disk writes over
+// the build instead of leaving them all to the kernel's flusher later.
 type writeback struct {
 	f       *os.File
 	off     int64 // bytes written
@@ -19,6 +22,10 @@ type writeback struct {
 const writebackChunk = 8 << 20
 
 func newWriteback(f *os.File) *writeback { return &writeback{f: f} }
+
+// NewWriteback returns f as a writer that starts the disk writes of what
+// it wrote every few MiB (see writeback).
+func NewWriteback(f *os.File) io.Writer { return newWriteback(f) }
 
 func (w *writeback) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)

@@ -4,6 +4,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/rootfsd/rootfsd/store"
 )
 
 // tarTee writes a layer that is being built to the build's tar outputs
@@ -21,12 +23,13 @@ type tarTee struct {
 
 type teeFile struct {
 	f   *os.File
-	err error // the first write error; later writes are dropped
+	w   io.Writer // f, starting its disk writes as it goes
+	err error     // the first write error; later writes are dropped
 }
 
 func (t *teeFile) Write(p []byte) (int, error) {
 	if t.err == nil {
-		_, t.err = t.f.Write(p)
+		_, t.err = t.w.Write(p)
 	}
 	return len(p), nil // never fails the layer: see tarTee
 }
@@ -59,7 +62,7 @@ func (t *tarTee) writer(w io.Writer) io.Writer {
 		if err != nil {
 			continue // the copy afterwards reports it
 		}
-		t.files[dest] = &teeFile{f: f}
+		t.files[dest] = &teeFile{f: f, w: store.NewWriteback(f)}
 		ws = append(ws, t.files[dest])
 	}
 	return io.MultiWriter(ws...)
