@@ -70,6 +70,7 @@ With a lock (or SOURCE_DATE_EPOCH), the output is byte-for-byte reproducible.`,
 			if err := g.enterUserNamespace(c.Context(), req); err != nil {
 				return err
 			}
+			req.TreeCheck = g.treeCheck(req, sf.check) // check.go
 			res, err := g.service().Build(c.Context(), req, g.reporter())
 			if err != nil {
 				return err

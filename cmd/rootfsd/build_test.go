@@ -127,3 +127,50 @@ func TestSBOMCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildChecksItsTree: the end-of-build check runs on the build's own
+// tree while the layer is written, and finds what reading the output back
+// finds; a build whose layer comes from the cache reads it back (or takes
+// the findings kept from the first).
+func TestBuildChecksItsTree(t *testing.T) {
+	srv := httptest.NewServer(http.FileServer(http.Dir(alpineFixtures(t))))
+	defer srv.Close()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r.tar")
+	args := []string{"--cache-dir", filepath.Join(dir, "cache"), "-v", "build", "--distro", "alpine:3.19",
+		"--repository", srv.URL + "/v3.19.1-iso/apks", "--pkgs", "busybox", "--entrypoint", "/usr/bin/no-such-program", "--output", "tar:" + out}
+	_, stderr, code := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("build: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "findings in the build's tree") {
+		t.Errorf("the build did not check its tree:\n%s", stderr)
+	}
+	built := checkLines(stderr)
+	if len(built) == 0 {
+		t.Fatalf("no check findings for a missing entrypoint:\n%s", stderr)
+	}
+	_, cstderr, _ := runCLI(t, "check", out, "--entrypoint", "/usr/bin/no-such-program")
+	cout, _, _ := runCLI(t, "check", "--format", "json", out, "--entrypoint", "/usr/bin/no-such-program")
+	for _, f := range built {
+		if !strings.Contains(cstderr+cout, f) {
+			t.Errorf("the build found %q; reading the tar back did not:\n%s%s", f, cstderr, cout)
+		}
+	}
+	_, stderr, code = runCLI(t, append(args[:len(args)-1:len(args)-1], "tar:"+filepath.Join(dir, "again.tar"))...)
+	if code != 0 || strings.Contains(stderr, "findings in the build's tree") || len(checkLines(stderr)) != len(built) {
+		t.Errorf("the cached build's check: exit %d\n%s", code, stderr)
+	}
+}
+
+// checkLines are the "warning: check: ..." findings of a build, without
+// the prefix.
+func checkLines(stderr string) []string {
+	var out []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if m, ok := strings.CutPrefix(l, "warning: check: "); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -228,6 +228,33 @@ func (g *globals) printFindings(target string, findings []check.Finding, strict 
 // postBuildCheck runs check on the first output it can read (a tar, a
 // directory or an image archive) and adds its findings to the build's
 // warnings; with mode "error" an error-level finding fails the build.
+// treeCheck returns the end-of-build check to run on the build's tree
+// while its layer is written (engine.BuildRequest.TreeCheck), when the
+// build writes an output postBuildCheck would read back: the same check
+// on the same bytes, off the build's critical path. nil otherwise.
+func (g *globals) treeCheck(req engine.BuildRequest, mode string) engine.TreeCheck {
+	if mode == "off" || len(req.Platforms) > 0 || checkTarget(req.Outputs) == "" {
+		return nil
+	}
+	cfg := &check.ImageConfig{Entrypoint: req.Entrypoint, Cmd: req.Cmd, Env: req.Env, User: req.User, WorkingDir: req.WorkingDir}
+	return func(ctx context.Context, fsys fs.ReadLinkFS, l *repo.Lock) ([]check.Finding, error) {
+		return g.runCheck(ctx, fsys, cfg, l.Distro, l.Arch)
+	}
+}
+
+// checkTarget is the output the end-of-build check reads: the first file
+// or directory output; "" for containers-storage and registries.
+func checkTarget(outputs []string) string {
+	for _, o := range outputs {
+		kind, dest, _ := strings.Cut(o, ":")
+		switch kind {
+		case "tar", "dir", "oci", "oci-archive", "docker-archive":
+			return dest
+		}
+	}
+	return ""
+}
+
 func (g *globals) postBuildCheck(ctx context.Context, req engine.BuildRequest, res *engine.BuildResult, mode string) error {
 	if mode == "off" || res == nil {
 		return nil
@@ -249,22 +276,17 @@ func (g *globals) postBuildCheck(ctx context.Context, req engine.BuildRequest, r
 		}
 		return nil
 	}
-	target := ""
-	for _, o := range res.Outputs {
-		kind, dest, _ := strings.Cut(o, ":")
-		switch kind {
-		case "tar", "dir", "oci", "oci-archive", "docker-archive":
-			target = dest
-		}
-		if target != "" {
-			break
-		}
-	}
+	target := checkTarget(res.Outputs)
 	if target == "" {
 		return nil // containers-storage and registries are not read back
 	}
-	findings, ok := g.cachedFindings(ctx, req, res) // check_note.go
-	if ok && g.verbose {
+	findings, ok := res.TreeFindings, res.TreeChecked
+	if ok {
+		g.keepFindings(ctx, req, res, findings) // checked in the build, from its tree
+		if g.verbose {
+			fmt.Fprintf(g.stderr, "check: %d findings in the build's tree (checked while the layer was written)\n", len(findings))
+		}
+	} else if findings, ok = g.cachedFindings(ctx, req, res); ok && g.verbose { // check_note.go
 		fmt.Fprintf(g.stderr, "check: %d findings of an earlier check of layer %.12s (cached)\n", len(findings), res.LayerDigest)
 	}
 	if !ok {

@@ -164,6 +164,7 @@ func (g *globals) runSpecBuilds(ctx context.Context, builds []specBuild, print f
 		}
 	}
 	for _, b := range builds {
+		b.req.TreeCheck = g.treeCheck(b.req, b.check) // check.go
 		res, err := g.service().Build(ctx, b.req, g.reporter())
 		if err != nil {
 			return err

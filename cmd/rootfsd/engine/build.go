@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"context"
+	"io/fs"
 	"time"
 
 	"github.com/rootfsd/rootfsd/repo"
+	"github.com/rootfsd/rootfsd/repo/check"
 	"github.com/rootfsd/rootfsd/repo/overlay"
 )
 
@@ -51,7 +54,16 @@ type BuildRequest struct {
 	// of all the images; a Tag without it commits the image of this
 	// machine's architecture (containers-storage holds one image per name).
 	Platforms []Platform `json:"platforms,omitempty"`
+	// TreeCheck, when set, checks the built tree while its layer is
+	// written (on another core), so that the caller need not read an
+	// output back: BuildResult.TreeFindings. It runs in this process only
+	// (a daemon never sees it), for single-architecture builds, and not
+	// for a layer that came from a cache.
+	TreeCheck TreeCheck `json:"-"`
 }
+
+// TreeCheck checks the tree of a build, as fsys, built from lock.
+type TreeCheck func(ctx context.Context, fsys fs.ReadLinkFS, lock *repo.Lock) ([]check.Finding, error)
 
 // Platform is one architecture of a multi-architecture build.
 type Platform struct {
@@ -88,4 +100,8 @@ type BuildResult struct {
 	// build; then ManifestDigest is the image index's digest, Outputs are
 	// the shared outputs, and Lock and the layer fields are unset.
 	Platforms []*BuildResult `json:"platforms,omitempty"`
+	// TreeFindings are what BuildRequest.TreeCheck found, when
+	// TreeChecked: it ran and succeeded.
+	TreeFindings []check.Finding `json:"-"`
+	TreeChecked  bool            `json:"-"`
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rootfsd/rootfsd/repo"
+	"github.com/rootfsd/rootfsd/repo/check"
 	"github.com/rootfsd/rootfsd/repo/fstree"
 	"github.com/rootfsd/rootfsd/repo/layering"
 	"github.com/rootfsd/rootfsd/repo/overlay"
@@ -126,16 +127,20 @@ func (e *Engine) buildArch(ctx context.Context, req BuildRequest, outs []output,
 		layer, res.Cached = rec, true
 	} else {
 		var warnings []string
+		var built *BuildResult
 		layer, _, err = Shared(ctx, e.cfg.Share, "layer\x00"+key, func(ctx context.Context) (store.LayerRecord, error) {
 			r := &BuildResult{}
 			rec, err := e.buildLayer(ctx, d, lock, req, epoch, key, rc, tee, rep, r)
-			warnings = r.Warnings
+			warnings, built = r.Warnings, r
 			return rec, err
 		})
 		if err != nil {
 			return nil, err
 		}
 		res.Warnings = append(res.Warnings, warnings...)
+		if built != nil {
+			res.TreeFindings, res.TreeChecked = built.TreeFindings, built.TreeChecked
+		}
 	}
 	if st.Has(layer.Digest) {
 		e.pushLayer(ctx, st, rc.to, layer, rep, res)
@@ -268,6 +273,17 @@ func (e *Engine) buildLayer(ctx context.Context, d *repo.Distro, l *repo.Lock, r
 	}
 	if err := addSBOMs(tree, l, epoch); err != nil { // sbom_tree.go
 		return store.LayerRecord{}, err
+	}
+	// The tree is final: the caller's check reads it while the layer is
+	// written (both only read it), and the tree is closed after both.
+	if req.TreeCheck != nil && len(req.Platforms) == 0 {
+		checked := make(chan struct{})
+		go func() {
+			defer close(checked)
+			findings, err := req.TreeCheck(ctx, check.TreeFS(tree), l)
+			res.TreeFindings, res.TreeChecked = findings, err == nil
+		}()
+		defer func() { <-checked }()
 	}
 	// Stream the tar into the store, hashing it on the way.
 	pr, pw := io.Pipe()
