@@ -237,7 +237,9 @@ func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Pl
 			res.dataFile = nil
 		}
 	}()
-	out := bytes.NewBuffer(make([]byte, 0, sizeHint(p)+64<<10))
+	// Sized for the data.tar only when it is decoded into it: a cached
+	// one stays in its file.
+	out := bytes.NewBuffer(make([]byte, 0, 64<<10))
 	out.WriteString(arMagic)
 	for {
 		h, err := ar.Next()
@@ -248,6 +250,17 @@ func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Pl
 			return prefetched{}
 		}
 		base, ext := splitMember(h.Name)
+		if base == "control.tar" && ext != "" {
+			// Decoded here with the shared decoders, so that Unpack
+			// needs no decoder (and its window) of its own.
+			at := writeArHeader(out, base)
+			limit := sizeLimit{max: lim.MaxControl, ratio: lim.MaxRatio, floor: lim.RatioFloor}
+			if err := a.decodeMember(ctx, out, h.Name, ext, ar, limit); err != nil {
+				return prefetched{}
+			}
+			endArMember(out, at)
+			continue
+		}
 		if base != "data.tar" || ext == "" {
 			at := writeArHeader(out, h.Name)
 			if n, err := out.ReadFrom(ar); err != nil || n != h.Size {
@@ -269,6 +282,7 @@ func (a *assembler) decodeDeb(ctx context.Context, p *instPkg, open func(repo.Pl
 			endArMember(out, at)
 			continue
 		}
+		out.Grow(sizeHint(p))
 		if err := a.decodeMember(ctx, out, h.Name, ext, ar, limit); err != nil {
 			return prefetched{}
 		}
