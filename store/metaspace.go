@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -59,6 +60,10 @@ func (s *Store) SetMetaContext(ctx context.Context, ns, key string, value []byte
 	}
 	if value == nil {
 		value = []byte{}
+	}
+	// Writing what is there already would cost a synced transaction.
+	if old, err := s.GetMetaContext(ctx, ns, key); err == nil && bytes.Equal(old, value) {
+		return nil
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		b, err := tx.Bucket(bktMeta).CreateBucketIfNotExists([]byte(ns))

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -115,6 +117,11 @@ func TestPutLabels(t *testing.T) {
 	if diff := cmp.Diff(want, b2); diff != "" {
 		t.Errorf("second PutBlob (-want +got):\n%s", diff)
 	}
+	// The same bytes again were only a use: recorded at the next Flush,
+	// like a read's.
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 	list, err := s.List(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -163,5 +170,50 @@ func TestPutLarge(t *testing.T) {
 	got, err := io.ReadAll(rc)
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("read back %d of %d bytes, %v", len(got), len(data), err)
+	}
+}
+
+// TestPutSameBlobAgain: a small blob put again with the bytes it has in
+// the store leaves its file alone (no new copy, rename or sync) and the
+// metadata file untouched; other bytes under the same name heal it, and a
+// new label is recorded.
+func TestPutSameBlobAgain(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, Options{})
+	data := []byte("Origin: Debian\nSuite: stable\n")
+	b, err := s.PutBlob(ctx, bytes.NewReader(data), "", -1, Label{Kind: KindIndex, Name: "InRelease"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(s.Path(b.Digest))
+	db := filepath.Join(s.Dir(), "meta.db")
+	dbBefore, _ := os.Stat(db)
+	time.Sleep(20 * time.Millisecond)
+	if _, err := s.PutBlob(ctx, bytes.NewReader(data), b.Digest, int64(len(data)), Label{Kind: KindIndex}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMeta("ns", "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	dbBefore, _ = os.Stat(db)
+	time.Sleep(20 * time.Millisecond)
+	if err := s.SetMeta("ns", "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.Stat(s.Path(b.Digest))
+	dbAfter, _ := os.Stat(db)
+	if !os.SameFile(before, after) {
+		t.Error("the same bytes again replaced the blob's file")
+	}
+	if !dbAfter.ModTime().Equal(dbBefore.ModTime()) {
+		t.Error("setting a meta value to what it is wrote the metadata")
+	}
+	if v, err := s.GetMeta("ns", "k"); err != nil || string(v) != "v" {
+		t.Errorf("meta = %q, %v", v, err)
+	}
+	// A new name is recorded (the normal put).
+	b2, err := s.PutBlob(ctx, bytes.NewReader(data), b.Digest, int64(len(data)), Label{Name: "InRelease.new"})
+	if err != nil || b2.Name != "InRelease.new" {
+		t.Errorf("relabel: %+v, %v", b2, err)
 	}
 }
