@@ -74,7 +74,7 @@ func (a *assembler) cachedData(ctx context.Context, p *instPkg, max int64) (f *o
 	return f, digest, size, true
 }
 
-// copyBufs are the buffers cachedData reads through.
+// copyBufs are the buffers cachedData and sameContent read through.
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 // keepData stores p's decoded data.tar for later assemblies, and returns
@@ -144,7 +144,9 @@ func closeFile(f *os.File) {
 
 // sameContent reports whether f holds exactly b.
 func sameContent(f *os.File, b []byte) bool {
-	buf := make([]byte, 1<<20)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
 	var off int64
 	for {
 		n, err := f.ReadAt(buf, off)

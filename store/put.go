@@ -92,7 +92,7 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, want string, size int6
 	}()
 
 	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(newWriteback(f), h), &ctxReader{ctx: ctx, r: io.LimitReader(r, limit+1)}, make([]byte, copyBufSize))
+	n, err := io.CopyBuffer(io.MultiWriter(NewWriteback(f), h), &ctxReader{ctx: ctx, r: io.LimitReader(r, limit+1)}, make([]byte, copyBufSize))
 	if err != nil {
 		return Blob{}, fmt.Errorf("store: %s: %w", what, err)
 	}

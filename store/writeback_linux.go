@@ -21,11 +21,9 @@ type writeback struct {
 
 const writebackChunk = 8 << 20
 
-func newWriteback(f *os.File) *writeback { return &writeback{f: f} }
-
 // NewWriteback returns f as a writer that starts the disk writes of what
 // it wrote every few MiB (see writeback).
-func NewWriteback(f *os.File) io.Writer { return newWriteback(f) }
+func NewWriteback(f *os.File) io.Writer { return &writeback{f: f} }
 
 func (w *writeback) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)

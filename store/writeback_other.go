@@ -7,8 +7,5 @@ import (
 	"os"
 )
 
-// newWriteback is f itself where there is no sync_file_range.
-func newWriteback(f *os.File) io.Writer { return f }
-
 // NewWriteback is f itself where there is no sync_file_range.
 func NewWriteback(f *os.File) io.Writer { return f }

@@ -57,8 +57,8 @@ type BuildRequest struct {
 	// TreeCheck, when set, checks the built tree while its layer is
 	// written (on another core), so that the caller need not read an
 	// output back: BuildResult.TreeFindings. It runs in this process only
-	// (a daemon never sees it), for single-architecture builds, and not
-	// for a layer that came from a cache.
+	// (a daemon never sees it), and not for a layer that came from a
+	// cache.
 	TreeCheck TreeCheck `json:"-"`
 }
 

@@ -126,19 +126,16 @@ func (e *Engine) buildArch(ctx context.Context, req BuildRequest, outs []output,
 		// Keyed by the lock's digest: the lock is the trust anchor.
 		layer, res.Cached = rec, true
 	} else {
-		var warnings []string
-		var built *BuildResult
+		var built *BuildResult // the warnings and tree check of this call's build, if it ran it
 		layer, _, err = Shared(ctx, e.cfg.Share, "layer\x00"+key, func(ctx context.Context) (store.LayerRecord, error) {
-			r := &BuildResult{}
-			rec, err := e.buildLayer(ctx, d, lock, req, epoch, key, rc, tee, rep, r)
-			warnings, built = r.Warnings, r
-			return rec, err
+			built = &BuildResult{}
+			return e.buildLayer(ctx, d, lock, req, epoch, key, rc, tee, rep, built)
 		})
 		if err != nil {
 			return nil, err
 		}
-		res.Warnings = append(res.Warnings, warnings...)
 		if built != nil {
+			res.Warnings = append(res.Warnings, built.Warnings...)
 			res.TreeFindings, res.TreeChecked = built.TreeFindings, built.TreeChecked
 		}
 	}
@@ -276,7 +273,7 @@ func (e *Engine) buildLayer(ctx context.Context, d *repo.Distro, l *repo.Lock, r
 	}
 	// The tree is final: the caller's check reads it while the layer is
 	// written (both only read it), and the tree is closed after both.
-	if req.TreeCheck != nil && len(req.Platforms) == 0 {
+	if req.TreeCheck != nil {
 		checked := make(chan struct{})
 		go func() {
 			defer close(checked)
