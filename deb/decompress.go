@@ -17,6 +17,10 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
+// xzCommandMin is the compressed size from which an xz member goes to the
+// xz program (decompress's xzCmd) rather than Go's decoder.
+const xzCommandMin = 32 << 10
+
 // maxWindow bounds the dictionary or window a compressed member may ask the
 // decoder to allocate: xz -9 uses 64 MiB, zstd --ultra -22 128 MiB.
 const maxWindow = 256 << 20
@@ -64,7 +68,9 @@ func decompress(ctx context.Context, member, ext string, r io.Reader, lim sizeLi
 		if err = checkXZDict(br); err != nil {
 			break
 		}
-		if xzCmd != "" {
+		// A small member (a control.tar, most data.tars of a few KiB)
+		// decodes in Go faster than the xz program starts.
+		if _, perr := br.Peek(xzCommandMin); xzCmd != "" && perr == nil {
 			dec, err = runDecompressor(ctx, xzCmd, br)
 			break
 		}
