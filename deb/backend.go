@@ -29,8 +29,10 @@ type Backend struct {
 	Keyring openpgp.EntityList
 }
 
-// metaScan maps a Packages digest to the digest of its scan table.
-const metaScan = "deb-scan-v1"
+// metaScan maps a Packages digest to the digest of its scan table. The
+// name follows the table's format (scanMagic), so that rootfsd versions
+// sharing a cache keep a scan each instead of replacing each other's.
+const metaScan = "deb-scan-v3"
 
 // Universe fetches (or reads from the cache) and verifies every index the
 // request needs and indexes their packages.

@@ -85,7 +85,7 @@ func (b *Backend) CheckLock(ctx context.Context, l *repo.Lock) (*LockCheck, erro
 // stanzas list it and none matches.
 func (u *Universe) confirm(p repo.Planned) (bool, error) {
 	var seen []string
-	for _, r := range u.names[p.Name] {
+	for _, r := range u.named(p.Name) {
 		c, err := u.load(r)
 		if err != nil {
 			return false, err

@@ -161,7 +161,7 @@ func (r *resolver) explain(c *Candidate, gi int, g OrGroup, sols []*Candidate) s
 		for _, d := range g {
 			vs, _ := r.u.versionsLocked(d.Name)
 			switch {
-			case len(vs) == 0 && len(r.u.provs[d.Name]) == 0:
+			case len(vs) == 0 && len(r.u.providing(d.Name)) == 0:
 				parts = append(parts, d.Name+" is not in any index")
 			case len(vs) > 0:
 				parts = append(parts, fmt.Sprintf("%s has only %s", d.Name, vs[0].Version))

@@ -57,7 +57,7 @@ func releaseOnly(cands []*Candidate) []*Candidate {
 // servedByRelease reports whether a file of the release's own pockets has
 // a stanza called name (any architecture).
 func (u *Universe) servedByRelease(name string) bool {
-	for _, r := range u.names[name] {
+	for _, r := range u.named(name) {
 		if !u.files[r.file].Extra {
 			return true
 		}

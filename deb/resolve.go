@@ -102,7 +102,7 @@ func (r *resolver) depSatisfied(d Dep) bool {
 	if c := r.marked(d.Name); c != nil && satisfiesDirect(d, c) {
 		return true
 	}
-	for _, pr := range r.u.provs[d.Name] {
+	for _, pr := range r.u.providing(d.Name) {
 		c := r.u.parsed[pr]
 		if c == nil || !provideSatisfies(d, c) {
 			continue

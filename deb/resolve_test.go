@@ -152,30 +152,52 @@ func TestResolveErrors(t *testing.T) {
 }
 
 func TestScanRoundTrip(t *testing.T) {
-	data := []byte(join(stanza("a", "1", "Provides: x, y (= 2),\n z", "Essential: yes"), stanza("b", "2", "Priority: required")))
+	data := []byte(join(stanza("b", "1", "Provides: x, y (= 2),\n z", "Essential: yes"), stanza("a", "2", "Priority: required", "Provides: x"),
+		stanza("b", "3"), stanza("c", "1", "Provides: y")))
 	s, err := scanPackages(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var provs []string
-	for _, p := range s.provides {
+	for i := range s.np {
+		p := s.provide(i)
 		provs = append(provs, fmt.Sprintf("%s->%d", p.name, p.entry))
 	}
-	if d := cmp.Diff([]string{"x->0", "y->0", "z->0"}, provs); d != "" {
+	if d := cmp.Diff([]string{"x->0", "y->0", "z->0", "x->1", "y->3"}, provs); d != "" {
 		t.Errorf("provides (-want +got)\n%s", d)
 	}
-	if s.entries[0].flags&flagEssential == 0 || s.entries[1].flags&flagRequired == 0 {
-		t.Errorf("flags %v", s.entries)
+	if s.flags(0)&flagEssential == 0 || s.flags(1)&flagRequired == 0 || s.flags(2) != 0 {
+		t.Errorf("flags %d %d %d", s.flags(0), s.flags(1), s.flags(2))
 	}
-	back, err := unmarshalScan(s.marshal(), len(data))
+	if e := s.entry(1); e.name != "a" || string(data[e.off:e.off+e.len]) != strings.TrimRight(stanza("a", "2", "Priority: required", "Provides: x"), "\n") {
+		t.Errorf("entry 1: %+v", e)
+	}
+	// Lookups give every match in file order.
+	lookups := map[string][2][]uint32{"a": {{1}, nil}, "b": {{0, 2}, nil}, "x": {nil, {0, 1}}, "y": {nil, {0, 3}}, "z": {nil, {0}}, "nothing": {}}
+	for name, want := range lookups {
+		if got := s.named(name); !slices.Equal(got, want[0]) {
+			t.Errorf("named(%s) = %v, want %v", name, got, want[0])
+		}
+		if got := s.providing(name); !slices.Equal(got, want[1]) {
+			t.Errorf("providing(%s) = %v, want %v", name, got, want[1])
+		}
+	}
+	back, err := unmarshalScan(bytes.Clone(s.marshal()), len(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(s, back, cmp.AllowUnexported(scan{}, scanEntry{}, scanProvide{})); d != "" {
-		t.Errorf("round trip (-want +got)\n%s", d)
+	if !bytes.Equal(back.marshal(), s.marshal()) || back.n != 4 || back.np != 5 || back.nb != 1 {
+		t.Errorf("round trip: %d entries, %d provides, %d blocks", back.n, back.np, back.nb)
 	}
 	if _, err := unmarshalScan(s.marshal(), 10); err == nil {
 		t.Error("offsets beyond the data accepted")
+	}
+	// A name order that is not one is refused.
+	bad := bytes.Clone(s.marshal())
+	at := scanHeader + s.n*entrySize + s.np*provSize
+	copy(bad[at:], bad[at+4:at+8]) // the first two entries of the name order the same
+	if _, err := unmarshalScan(bad, len(data)); err == nil {
+		t.Error("a broken name order accepted")
 	}
 }
 
@@ -188,8 +210,18 @@ func FuzzUnmarshalScan(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, e := range s.entries {
+		for i := range s.n {
+			e := s.entry(i)
 			_ = data[e.off : e.off+e.len]
+			if !slices.Contains(s.named(e.name), uint32(i)) {
+				t.Fatalf("entry %d (%q) not found by its name", i, e.name)
+			}
+		}
+		for i := range s.np {
+			p := s.provide(i)
+			if !slices.Contains(s.providing(p.name), p.entry) {
+				t.Fatalf("provide %d (%q) not found by its name", i, p.name)
+			}
 		}
 	})
 }
@@ -201,8 +233,8 @@ func FuzzScanPackages(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, e := range s.entries {
-			if int(e.off+e.len) > len(b) {
+		for i := range s.n {
+			if e := s.entry(i); int(e.off+e.len) > len(b) {
 				t.Fatalf("entry %q beyond data", e.name)
 			}
 		}
@@ -222,11 +254,11 @@ func TestIndexBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.blocks) < 4 {
-		t.Fatalf("%d bytes in %d blocks: the test wants several", len(data), len(s.blocks))
+	if s.nb < 4 {
+		t.Fatalf("%d bytes in %d blocks: the test wants several", len(data), s.nb)
 	}
 	damaged := bytes.Clone(data)
-	last := s.entries[len(s.entries)-1]
+	last := s.entry(s.n - 1)
 	damaged[last.off+10] ^= 1 // inside pkg199's stanza, in the last block
 	reported := 0
 	f := &IndexFile{Suite: "release", Component: "main", Data: damaged, Release: true, scan: s, lazy: true,
@@ -245,7 +277,7 @@ func TestIndexBlocks(t *testing.T) {
 		}
 	}
 	if checked != 1 {
-		t.Errorf("%d of %d blocks hashed for one stanza, want 1", checked, len(s.blocks))
+		t.Errorf("%d of %d blocks hashed for one stanza, want 1", checked, s.nb)
 	}
 	if _, err := u.Resolve(Selection{Packages: []string{"pkg199"}}); err == nil || !strings.Contains(err.Error(), "does not match its digest") || reported != 1 {
 		t.Errorf("a stanza in a changed block: %v (reported %d times)", err, reported)

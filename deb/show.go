@@ -19,7 +19,7 @@ func (b *Backend) Show(ctx context.Context, req repo.Request, name string) ([]re
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	var all []*Candidate
-	for _, ref := range u.names[name] {
+	for _, ref := range u.named(name) {
 		c, err := u.load(ref)
 		if err != nil {
 			return nil, err

@@ -189,7 +189,7 @@ func (r *resolver) pin(sp spec, st *pkgState) error {
 	}
 	// The same version can be in several pockets; versions lists one.
 	if sp.suite != "" {
-		for _, ref := range r.u.names[sp.name] {
+		for _, ref := range r.u.named(sp.name) {
 			c, err := r.u.load(ref)
 			if err == nil && c.File.Suite == sp.suite && (c.Arch == r.u.Arch || c.Arch == "all") {
 				st.cand = c
@@ -245,7 +245,7 @@ func (r *resolver) depNames(c *Candidate) []string {
 				out = append(out, m.Name)
 				break
 			}
-			for _, pr := range r.u.provs[d.Name] {
+			for _, pr := range r.u.providing(d.Name) {
 				pc := r.u.parsed[pr]
 				if pc != nil && r.marked(pc.Name) == pc && provideSatisfies(d, pc) {
 					out = append(out, pc.Name)

@@ -1,6 +1,7 @@
 package deb
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"sort"
@@ -50,13 +51,13 @@ func (f *IndexFile) bytes(off, n uint32) ([]byte, error) {
 		f.blockMu.Lock()
 		defer f.blockMu.Unlock()
 		if f.blockOK == nil {
-			f.blockOK = make([]bool, len(f.scan.blocks))
+			f.blockOK = make([]bool, f.scan.nb)
 		}
 		for b := int(off) / scanBlock; n > 0 && b <= int(end-1)/scanBlock; b++ {
 			if f.blockOK[b] {
 				continue
 			}
-			if sha256.Sum256(f.Data[b*scanBlock:min((b+1)*scanBlock, len(f.Data))]) != f.scan.blocks[b] {
+			if sum := sha256.Sum256(f.Data[b*scanBlock : min((b+1)*scanBlock, len(f.Data))]); !bytes.Equal(sum[:], f.scan.block(b)) {
 				err := fmt.Errorf("blob %s: content does not match its digest (corrupt cache)", f.Digest)
 				if f.onCorrupt != nil {
 					if cerr := f.onCorrupt(); cerr != nil {
@@ -84,21 +85,19 @@ type Universe struct {
 	Arch  string
 	files []*IndexFile
 
-	mu     sync.Mutex
-	names  map[string][]entryRef
-	provs  map[string][]entryRef
-	parsed map[entryRef]*Candidate
-	// firstSeen approximates apt's package IDs: the order in which names
-	// first appear across the files.
-	firstSeen map[string]int
-	versions  map[string][]*Candidate // memo of Versions
+	mu       sync.Mutex
+	parsed   map[entryRef]*Candidate
+	versions map[string][]*Candidate // memo of Versions
+
+	idMu sync.Mutex
+	ids  map[string]int // memo of id
 }
 
 type entryRef struct{ file, entry uint32 }
 
 // NewUniverse indexes files (scanning those without a cached scan).
 func NewUniverse(arch string, files []*IndexFile) (*Universe, error) {
-	u := &Universe{Arch: arch, files: files, parsed: map[entryRef]*Candidate{}, versions: map[string][]*Candidate{}}
+	u := &Universe{Arch: arch, files: files, parsed: map[entryRef]*Candidate{}, versions: map[string][]*Candidate{}, ids: map[string]int{}}
 	// Scan files in parallel: this is the cold path's main cost.
 	var wg sync.WaitGroup
 	errs := make([]error, len(files))
@@ -126,33 +125,6 @@ func NewUniverse(arch string, files []*IndexFile) (*Universe, error) {
 			return nil, err
 		}
 	}
-	// The maps are sized once: growing them through a hundred thousand
-	// names costs as much as filling them.
-	var nEntries, nProvides int
-	for _, f := range files {
-		nEntries += len(f.scan.entries)
-		nProvides += len(f.scan.provides)
-	}
-	u.names = make(map[string][]entryRef, nEntries)
-	u.provs = make(map[string][]entryRef, nProvides)
-	u.firstSeen = make(map[string]int, nEntries+nProvides)
-	seq := 0
-	for fi, f := range files {
-		for ei, e := range f.scan.entries {
-			r := entryRef{uint32(fi), uint32(ei)}
-			u.names[e.name] = append(u.names[e.name], r)
-			if _, ok := u.firstSeen[e.name]; !ok {
-				u.firstSeen[e.name] = seq
-			}
-			seq++
-		}
-		for _, p := range f.scan.provides {
-			u.provs[p.name] = append(u.provs[p.name], entryRef{uint32(fi), p.entry})
-			if _, ok := u.firstSeen[p.name]; !ok {
-				u.firstSeen[p.name] = seq
-			}
-		}
-	}
 	return u, nil
 }
 
@@ -161,7 +133,7 @@ func (u *Universe) load(r entryRef) (*Candidate, error) {
 		return c, nil
 	}
 	f := u.files[r.file]
-	e := f.scan.entries[r.entry]
+	e := f.scan.entry(int(r.entry))
 	raw, err := f.bytes(e.off, e.len)
 	if err != nil {
 		return nil, err
@@ -197,7 +169,7 @@ func (u *Universe) versionsLocked(name string) ([]*Candidate, error) {
 		return v, nil
 	}
 	var out []*Candidate
-	for _, r := range u.names[name] {
+	for _, r := range u.named(name) {
 		c, err := u.load(r)
 		if err != nil {
 			return nil, err
@@ -224,7 +196,7 @@ func (u *Universe) versionsLocked(name string) ([]*Candidate, error) {
 // providerRefs returns the stanzas that provide name.
 func (u *Universe) providers(name string) ([]*Candidate, error) {
 	var out []*Candidate
-	for _, r := range u.provs[name] {
+	for _, r := range u.providing(name) {
 		c, err := u.load(r)
 		if err != nil {
 			return nil, err
@@ -237,15 +209,50 @@ func (u *Universe) providers(name string) ([]*Candidate, error) {
 	return u.releaseProviders(name, out), nil // policy.go
 }
 
+// named returns the stanzas whose package is name, in file order.
+func (u *Universe) named(name string) []entryRef {
+	var out []entryRef
+	for fi, f := range u.files {
+		for _, e := range f.scan.named(name) {
+			out = append(out, entryRef{uint32(fi), e})
+		}
+	}
+	return out
+}
+
+// providing returns the stanzas that provide name, in file order.
+func (u *Universe) providing(name string) []entryRef {
+	var out []entryRef
+	for fi, f := range u.files {
+		for _, e := range f.scan.providing(name) {
+			out = append(out, entryRef{uint32(fi), e})
+		}
+	}
+	return out
+}
+
 // Known reports whether name is a real or virtual package.
 func (u *Universe) Known(name string) bool {
-	return len(u.names[name]) > 0 || len(u.provs[name]) > 0
+	for _, f := range u.files {
+		if len(f.scan.named(name)) > 0 || len(f.scan.providing(name)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Names returns every real package name (for suggestions).
 func (u *Universe) Names() []string {
-	out := make([]string, 0, len(u.names))
-	for n := range u.names {
+	seen := map[string]bool{}
+	for _, f := range u.files {
+		for i := range f.scan.n {
+			if n := f.scan.entryName(i); !seen[string(n)] {
+				seen[string(n)] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -260,9 +267,9 @@ func (u *Universe) Essential(required bool) []string {
 		if !f.Release {
 			continue
 		}
-		for _, e := range f.scan.entries {
-			if e.flags&flagEssential != 0 || (required && e.flags&flagRequired != 0) {
-				seen[e.name] = true
+		for i := range f.scan.n {
+			if fl := f.scan.flags(i); fl&flagEssential != 0 || (required && fl&flagRequired != 0) {
+				seen[string(f.scan.entryName(i))] = true
 			}
 		}
 	}
@@ -288,10 +295,27 @@ func (u *Universe) Close() {
 	u.parsed, u.versions = map[entryRef]*Candidate{}, map[string][]*Candidate{}
 }
 
-// id approximates apt's package ID (creation order in its cache).
+// id approximates apt's package ID (creation order in its cache): the
+// order in which names first appear across the files, a file's stanzas
+// before the names they provide.
 func (u *Universe) id(name string) int {
-	if v, ok := u.firstSeen[name]; ok {
+	u.idMu.Lock()
+	defer u.idMu.Unlock()
+	if v, ok := u.ids[name]; ok {
 		return v
 	}
-	return 1 << 30
+	v, base := 1<<30, 0
+	for _, f := range u.files {
+		if e := f.scan.named(name); len(e) > 0 {
+			v = base + int(e[0])
+			break
+		}
+		base += f.scan.n
+		if len(f.scan.providing(name)) > 0 {
+			v = base
+			break
+		}
+	}
+	u.ids[name] = v
+	return v
 }
