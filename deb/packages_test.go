@@ -491,3 +491,23 @@ func BenchmarkParsePackagesReal(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanPackagesReal scans the first file in ROOTFSD_PACKAGES, as
+// a cold resolve does for each index (the block sums included).
+func BenchmarkScanPackagesReal(b *testing.B) {
+	env := os.Getenv("ROOTFSD_PACKAGES")
+	if env == "" {
+		b.Skip("set ROOTFSD_PACKAGES to uncompressed Packages files to run")
+	}
+	data, err := os.ReadFile(filepath.SplitList(env)[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := scanPackages(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
