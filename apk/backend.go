@@ -144,6 +144,8 @@ func (b *Backend) loadRepository(ctx context.Context, src repo.Source, arch stri
 		Conditional: true,
 		Kind:        repo.EventIndex,
 		Name:        name,
+		BlobKind:    repo.BlobIndex,
+		BlobName:    name + " APKINDEX",
 		Check: func(data []byte) error {
 			var err error
 			idx, err = ReadIndex(data, keys, lim)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"sync"
 
@@ -32,7 +33,8 @@ func (b *Backend) FetchPackage(ctx context.Context, p repo.Planned) (string, err
 		return string(d), nil
 	}
 	u := strings.TrimRight(p.Repository, "/") + "/" + p.Filename
-	res, err := b.fetcher().Get(ctx, u, repo.GetOptions{Size: p.Size, Kind: repo.EventDownload, Name: p.Name})
+	res, err := b.fetcher().Get(ctx, u, repo.GetOptions{Size: p.Size, Kind: repo.EventDownload, Name: p.Name,
+		BlobKind: repo.BlobPackage, BlobName: path.Base(p.Filename)})
 	if err != nil {
 		return "", fmt.Errorf("apk: %s-%s: %w", p.Name, p.Version, err)
 	}

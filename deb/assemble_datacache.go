@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rootfsd/rootfsd/repo"
 	"github.com/rootfsd/rootfsd/repo/fstree"
 )
 
@@ -86,7 +87,9 @@ func (a *assembler) keepData(ctx context.Context, p *instPkg, data []byte) (*os.
 	if c == nil || key == "" {
 		return nil, ""
 	}
-	digest, n, err := c.Put(ctx, bytes.NewReader(data), "", int64(len(data)))
+	pl := p.planned
+	name := pl.Name + "_" + pl.Version + "_" + pl.Arch + " data.tar"
+	digest, n, err := repo.PutLabeled(ctx, c, bytes.NewReader(data), "", int64(len(data)), repo.BlobUnpacked, name)
 	if err != nil {
 		return nil, ""
 	}

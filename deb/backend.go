@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -205,7 +206,8 @@ func (b *Backend) saveScans(ctx context.Context, files []*IndexFile) {
 			continue
 		}
 		data := f.scan.marshal()
-		digest, _, err := b.Cache.Put(ctx, strings.NewReader(string(data)), "", int64(len(data)))
+		name := f.Suite + "/" + f.Component + " Packages (table)"
+		digest, _, err := repo.PutLabeled(ctx, b.Cache, bytes.NewReader(data), "", int64(len(data)), repo.BlobIndex, name)
 		if err == nil {
 			_ = b.Cache.SetMeta(metaScan, f.Digest, []byte(digest))
 		}
@@ -323,7 +325,8 @@ func (b *Backend) FetchPackage(ctx context.Context, p repo.Planned) (string, err
 		return "", err
 	}
 	url := strings.TrimRight(p.Repository, "/") + "/" + p.Filename
-	res, err := b.Fetcher.Get(ctx, url, repo.GetOptions{Size: p.Size, SHA256: p.SHA256, Name: p.Name, Kind: repo.EventDownload})
+	res, err := b.Fetcher.Get(ctx, url, repo.GetOptions{Size: p.Size, SHA256: p.SHA256, Name: p.Name, Kind: repo.EventDownload,
+		BlobKind: repo.BlobPackage, BlobName: path.Base(p.Filename)})
 	if err != nil {
 		return "", fmt.Errorf("deb: download %s %s: %w", p.Name, p.Version, err)
 	}

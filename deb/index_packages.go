@@ -10,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"path"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/ulikunitz/xz"
@@ -116,7 +117,9 @@ func (fx *suiteFetch) download(ctx context.Context, url, ext string, file, plain
 		}
 		content = &capReader{r: content, limit: limit, name: file.Path}
 		var err error
-		digest, n, err = fx.cache.Put(ctx, content, want, size)
+		// Kept decompressed: labelled with the plain file's name.
+		label := fx.s.Name + "/" + strings.TrimSuffix(file.Path, ext)
+		digest, n, err = repo.PutLabeled(ctx, fx.cache, content, want, size, repo.BlobIndex, label)
 		return err
 	})
 	return digest, n, err

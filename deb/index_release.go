@@ -94,7 +94,7 @@ func (fx *suiteFetch) verify(data, sig []byte, rollback bool) error {
 
 func (fx *suiteFetch) releaseOnline(ctx context.Context) error {
 	f := &fx.f
-	opt := repo.GetOptions{Conditional: true, MaxSize: maxInReleaseSize, Kind: repo.EventIndex, Name: fx.s.Name + " InRelease"}
+	opt := repo.GetOptions{Conditional: true, MaxSize: maxInReleaseSize, Kind: repo.EventIndex, Name: fx.s.Name + " InRelease", BlobKind: repo.BlobIndex}
 	opt.Check = func(data []byte) error { return fx.verify(data, nil, true) }
 	res, err := f.Get(ctx, fx.base+"InRelease", opt)
 	if errors.Is(err, repo.ErrNotFound) {

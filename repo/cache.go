@@ -36,3 +36,27 @@ type Cache interface {
 	GetMeta(ns, key string) ([]byte, error)
 	SetMeta(ns, key string, value []byte) error
 }
+
+// Blob kinds, for caches that label what they hold (rootfsd cache ls and
+// du show them). A cache may show other kinds for blobs it makes itself.
+const (
+	BlobPackage  = "package"  // a package file (.deb, .apk)
+	BlobIndex    = "index"    // a signed index, one of its parts, or a table of one
+	BlobUnpacked = "unpacked" // a package's contents, decoded (a .deb's data.tar)
+	BlobLayer    = "layer"    // a layer tar or its compressed form
+)
+
+// LabelingCache is a Cache that records what each blob is. PutLabeled is
+// Put that also labels the blob with a kind and a name for listings.
+type LabelingCache interface {
+	Cache
+	PutLabeled(ctx context.Context, r io.Reader, want string, size int64, kind, name string) (digest string, n int64, err error)
+}
+
+// PutLabeled puts r into c, labelled when c keeps labels.
+func PutLabeled(ctx context.Context, c Cache, r io.Reader, want string, size int64, kind, name string) (string, int64, error) {
+	if lc, ok := c.(LabelingCache); ok {
+		return lc.PutLabeled(ctx, r, want, size, kind, name)
+	}
+	return c.Put(ctx, r, want, size)
+}

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -91,6 +92,9 @@ type GetOptions struct {
 	// Kind and Name label progress events; Kind defaults to EventDownload.
 	Kind EventKind
 	Name string
+	// BlobKind (a Blob* kind) and BlobName label the kept blob in a cache
+	// that keeps labels (LabelingCache); BlobName defaults to Name.
+	BlobKind, BlobName string
 }
 
 // Result says what Get kept.
@@ -208,7 +212,17 @@ func (f *Fetcher) keep(ctx context.Context, opt GetOptions, body io.Reader) (Res
 		}
 		body, size = bytes.NewReader(data), int64(len(data))
 	}
-	d, n, err := f.Cache.Put(ctx, body, opt.SHA256, size)
+	var (
+		d   string
+		n   int64
+		err error
+	)
+	if opt.BlobKind != "" {
+		name := cmp.Or(opt.BlobName, opt.Name)
+		d, n, err = PutLabeled(ctx, f.Cache, body, opt.SHA256, size, opt.BlobKind, name)
+	} else {
+		d, n, err = f.Cache.Put(ctx, body, opt.SHA256, size)
+	}
 	if err != nil {
 		return Result{}, err
 	}

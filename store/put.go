@@ -11,15 +11,18 @@ import (
 	"os"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/rootfsd/rootfsd/repo"
 )
 
 // Kinds the store's callers label blobs with. Any string is allowed; these
 // are the ones rootfsd uses, so that Usage groups them consistently.
 const (
-	KindPackage = "package" // a package file (.deb, .apk)
-	KindIndex   = "index"   // a signed index or one of its parts
-	KindLayer   = "layer"   // a layer tarball
-	KindConfig  = "config"  // an image config, manifest or SBOM
+	KindPackage  = repo.BlobPackage  // a package file (.deb, .apk)
+	KindIndex    = repo.BlobIndex    // a signed index, one of its parts, or a table of one
+	KindUnpacked = repo.BlobUnpacked // a package's decoded contents, kept to skip decompressing it again
+	KindLayer    = repo.BlobLayer    // a layer tarball or its compressed form
+	KindConfig   = "config"          // an image config, manifest or SBOM
 )
 
 // Label says what a blob is, for listings and usage by kind. Empty fields
@@ -42,6 +45,12 @@ const copyBufSize = 1 << 20
 // most size+1 bytes are read (ErrSizeMismatch). Put implements repo.Cache.
 func (s *Store) Put(ctx context.Context, r io.Reader, want string, size int64) (string, int64, error) {
 	b, err := s.PutBlob(ctx, r, want, size, Label{})
+	return b.Digest, b.Size, err
+}
+
+// PutLabeled is Put with a label (repo.LabelingCache).
+func (s *Store) PutLabeled(ctx context.Context, r io.Reader, want string, size int64, kind, name string) (string, int64, error) {
+	b, err := s.PutBlob(ctx, r, want, size, Label{Kind: kind, Name: name})
 	return b.Digest, b.Size, err
 }
 

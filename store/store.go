@@ -15,7 +15,7 @@ import (
 )
 
 // Store implements repo.Cache.
-var _ repo.Cache = (*Store)(nil)
+var _ repo.LabelingCache = (*Store)(nil)
 
 // Defaults for the zero Options.
 const (

@@ -30,7 +30,16 @@ func newCacheLsCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "ls",
 		Short: "List every blob in the cache",
-		Args:  cobra.NoArgs,
+		Long: `List every blob in the cache with its kind, size, last use and name.
+
+Kinds: package (a downloaded .deb or .apk), index (a signed index, a
+Packages file, or the table rootfsd keeps of one), unpacked (a package's
+decoded data.tar, kept so that new package sets skip decompression; about
+three times the package's size), layer (a built layer or its gzip form),
+config (an image config, manifest or SBOM). Blobs kept by rootfsd versions
+that did not label them have no kind; "rootfsd cache du" counts them as
+other.`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := g.checkFormat(); err != nil {
 				return err

@@ -25,7 +25,7 @@ type blobRef struct {
 // blobStore keeps the blobs an image derives from its layers (compressed
 // layers) and remembers which layer each came from.
 type blobStore interface {
-	put(ctx context.Context, r io.Reader) (blobRef, error)
+	put(ctx context.Context, r io.Reader, name string) (blobRef, error)
 	open(ctx context.Context, b blobRef) (io.ReadCloser, error)
 	lookup(key string) (blobRef, bool)
 	remember(key string, b blobRef) error
@@ -38,8 +38,8 @@ const metaNamespace = "image-layer-blob"
 // later build with the same layer reuses the compressed blob.
 type cacheStore struct{ c repo.Cache }
 
-func (s cacheStore) put(ctx context.Context, r io.Reader) (blobRef, error) {
-	d, n, err := s.c.Put(ctx, r, "", -1)
+func (s cacheStore) put(ctx context.Context, r io.Reader, name string) (blobRef, error) {
+	d, n, err := repo.PutLabeled(ctx, s.c, r, "", -1, repo.BlobLayer, name)
 	if err != nil {
 		return blobRef{}, err
 	}
@@ -87,7 +87,7 @@ func newDirStore(parent string) (*dirStore, error) {
 	return &dirStore{dir: dir, m: map[string]blobRef{}}, nil
 }
 
-func (s *dirStore) put(ctx context.Context, r io.Reader) (blobRef, error) {
+func (s *dirStore) put(ctx context.Context, r io.Reader, _ string) (blobRef, error) {
 	f, err := os.CreateTemp(s.dir, "tmp-")
 	if err != nil {
 		return blobRef{}, fmt.Errorf("image: %w", err)

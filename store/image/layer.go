@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -135,7 +136,7 @@ func gzipLayer(ctx context.Context, s blobStore, l *layer, level int) (blobRef, 
 		}
 		pw.CloseWithError(err)
 	}()
-	b, err := s.put(ctx, pr)
+	b, err := s.put(ctx, pr, fmt.Sprintf("gzip of layer %.12s", strings.TrimPrefix(l.diffID, "sha256:")))
 	pr.CloseWithError(io.ErrClosedPipe) // stop the writer if put gave up early
 	if err != nil {
 		return blobRef{}, fmt.Errorf("image: compress %s: %w", l.name, err)

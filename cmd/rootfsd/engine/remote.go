@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path"
 	"strings"
 	"sync"
 	"syscall"
@@ -197,7 +198,7 @@ func (f remoteFetcher) FetchPackage(ctx context.Context, p repo.Planned) (string
 	defer rc.Close()
 	// The store checks the content against the trusted hash, not the
 	// registry's: a changed blob or manifest is refused.
-	blob, err := f.st.PutBlob(ctx, rc, p.SHA256, p.Size, store.Label{Kind: store.KindPackage, Name: p.Name + "_" + p.Version})
+	blob, err := f.st.PutBlob(ctx, rc, p.SHA256, p.Size, store.Label{Kind: store.KindPackage, Name: path.Base(p.Filename)})
 	if err != nil || ent.Digest != "sha256:"+p.SHA256 {
 		f.warn(fmt.Sprintf("registry cache %s: %s %s refused (%v): from the mirror", f.from, p.Name, p.Version, err))
 		return f.next.FetchPackage(ctx, p)
