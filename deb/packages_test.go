@@ -475,14 +475,7 @@ func FuzzParsePackage(f *testing.F) {
 
 // BenchmarkParsePackagesReal parses the first file in ROOTFSD_PACKAGES.
 func BenchmarkParsePackagesReal(b *testing.B) {
-	env := os.Getenv("ROOTFSD_PACKAGES")
-	if env == "" {
-		b.Skip("set ROOTFSD_PACKAGES to uncompressed Packages files to run")
-	}
-	data, err := os.ReadFile(filepath.SplitList(env)[0])
-	if err != nil {
-		b.Fatal(err)
-	}
+	data := realPackages(b)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -495,6 +488,18 @@ func BenchmarkParsePackagesReal(b *testing.B) {
 // BenchmarkScanPackagesReal scans the first file in ROOTFSD_PACKAGES, as
 // a cold resolve does for each index (the block sums included).
 func BenchmarkScanPackagesReal(b *testing.B) {
+	data := realPackages(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := scanPackages(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// realPackages reads the first file in ROOTFSD_PACKAGES.
+func realPackages(b *testing.B) []byte {
 	env := os.Getenv("ROOTFSD_PACKAGES")
 	if env == "" {
 		b.Skip("set ROOTFSD_PACKAGES to uncompressed Packages files to run")
@@ -503,11 +508,5 @@ func BenchmarkScanPackagesReal(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := scanPackages(data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return data
 }

@@ -210,21 +210,15 @@ func (u *Universe) providers(name string) ([]*Candidate, error) {
 }
 
 // named returns the stanzas whose package is name, in file order.
-func (u *Universe) named(name string) []entryRef {
-	var out []entryRef
-	for fi, f := range u.files {
-		for _, e := range f.scan.named(name) {
-			out = append(out, entryRef{uint32(fi), e})
-		}
-	}
-	return out
-}
+func (u *Universe) named(name string) []entryRef { return u.refs((*scan).named, name) }
 
 // providing returns the stanzas that provide name, in file order.
-func (u *Universe) providing(name string) []entryRef {
+func (u *Universe) providing(name string) []entryRef { return u.refs((*scan).providing, name) }
+
+func (u *Universe) refs(lookup func(*scan, string) []uint32, name string) []entryRef {
 	var out []entryRef
 	for fi, f := range u.files {
-		for _, e := range f.scan.providing(name) {
+		for _, e := range lookup(f.scan, name) {
 			out = append(out, entryRef{uint32(fi), e})
 		}
 	}
