@@ -10,10 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/rootfsd/rootfsd/repo"
-	"github.com/rootfsd/rootfsd/repo/fstree"
 )
 
 // Decompressing a package's data.tar is most of what unpacking costs (an
@@ -30,11 +28,9 @@ import (
 const dataCacheNS = "deb-data-tar"
 
 // cachedData finds p's decoded data.tar in the cache and returns its
-// file, open, once the cache has read and verified it, with its digest and
-// size. The file is opened before the cache reads it and must be the same
-// file, unchanged, afterwards: then it holds the bytes that were verified.
+// file, open and verified (repo.FileCache), with its digest and size.
 func (a *assembler) cachedData(ctx context.Context, p *instPkg, max int64) (f *os.File, digest string, size int64, ok bool) {
-	c, key := a.opt.DataCache, p.planned.SHA256
+	c, key := a.fileCache(), p.planned.SHA256
 	if c == nil || key == "" {
 		return nil, "", 0, false
 	}
@@ -44,46 +40,31 @@ func (a *assembler) cachedData(ctx context.Context, p *instPkg, max int64) (f *o
 	}
 	digest, sizeStr, _ := strings.Cut(string(v), " ")
 	size, err = strconv.ParseInt(sizeStr, 10, 64)
-	if err != nil || size < 0 || size > max || !c.Has(digest) {
+	if err != nil || size < 0 || size > max {
 		return nil, "", 0, false
 	}
-	f, before := openStat(c.Path(digest))
-	if f == nil || before.Size() != size {
-		closeFile(f)
+	if f, err = c.OpenFile(ctx, digest); err != nil {
 		return nil, "", 0, false
 	}
-	rc, err := c.Open(ctx, digest)
-	if err != nil {
-		closeFile(f)
-		return nil, "", 0, false
-	}
-	defer rc.Close()
-	buf := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(buf)
-	// The verifying reader fails its last Read on a mismatch.
-	// (io.Discard as is would read through its own small buffer.)
-	if n, err := io.CopyBuffer(struct{ io.Writer }{io.Discard}, io.LimitReader(rc, size+1), *buf); err != nil || n != size {
-		closeFile(f)
-		return nil, "", 0, false
-	}
-	after, err1 := f.Stat()
-	named, err2 := os.Stat(c.Path(digest))
-	if err1 != nil || err2 != nil || !fstree.SameVersion(before, after) || !fstree.SameVersion(before, named) {
-		closeFile(f)
+	if fi, err := f.Stat(); err != nil || fi.Size() != size {
+		f.Close()
 		return nil, "", 0, false
 	}
 	return f, digest, size, true
 }
 
-// copyBufs are the buffers cachedData and sameContent read through.
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+// fileCache is the data cache when it can hand out files; nil otherwise,
+// which keeps nothing.
+func (a *assembler) fileCache() repo.FileCache {
+	c, _ := a.opt.DataCache.(repo.FileCache)
+	return c
+}
 
 // keepData stores p's decoded data.tar for later assemblies, and returns
-// the stored file, open, once it has compared its bytes with data (see
-// dataFile); nil otherwise. A failure only means the next assembly
-// decodes it again.
+// the stored file, open (see dataFile); nil otherwise. A failure only
+// means the next assembly decodes it again.
 func (a *assembler) keepData(ctx context.Context, p *instPkg, data []byte) (*os.File, string) {
-	c, key := a.opt.DataCache, p.planned.SHA256
+	c, key := a.fileCache(), p.planned.SHA256
 	if c == nil || key == "" {
 		return nil, ""
 	}
@@ -94,10 +75,9 @@ func (a *assembler) keepData(ctx context.Context, p *instPkg, data []byte) (*os.
 		return nil, ""
 	}
 	_ = c.SetMeta(dataCacheNS, key, fmt.Appendf(nil, "%s %d", digest, n))
-	f, _ := openStat(c.Path(digest))
-	if f != nil && !sameContent(f, data) {
-		closeFile(f)
-		f = nil
+	f, err := c.OpenFile(ctx, digest) // the file just written: not hashed again
+	if err != nil {
+		return nil, ""
 	}
 	return f, digest
 }
@@ -123,45 +103,5 @@ func verifyFile(digest string) func(*os.File) error {
 			return fmt.Errorf("content hashes to %s, not %s", got, digest)
 		}
 		return nil
-	}
-}
-
-func openStat(name string) (*os.File, os.FileInfo) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, nil
-	}
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, nil
-	}
-	return f, fi
-}
-
-func closeFile(f *os.File) {
-	if f != nil {
-		f.Close()
-	}
-}
-
-// sameContent reports whether f holds exactly b.
-func sameContent(f *os.File, b []byte) bool {
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	buf := *bp
-	var off int64
-	for {
-		n, err := f.ReadAt(buf, off)
-		if int64(n) > int64(len(b))-off || !bytes.Equal(buf[:n], b[off:off+int64(n)]) {
-			return false
-		}
-		off += int64(n)
-		if err == io.EOF {
-			return off == int64(len(b))
-		}
-		if err != nil {
-			return false
-		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 )
 
 // ErrNotCached is returned by a Cache for content it does not hold.
@@ -59,4 +60,15 @@ func PutLabeled(ctx context.Context, c Cache, r io.Reader, want string, size int
 		return lc.PutLabeled(ctx, r, want, size, kind, name)
 	}
 	return c.Put(ctx, r, want, size)
+}
+
+// FileCache is a Cache that hands out a blob as an open file holding
+// exactly its verified bytes, for readers that refer to them in place
+// rather than copy them. OpenFile hashes the content unless the cache
+// knows that very file (not another under the same name) to be verified
+// already; the file must be the same, unchanged, once hashed. A missing
+// blob is ErrNotCached.
+type FileCache interface {
+	Cache
+	OpenFile(ctx context.Context, digest string) (*os.File, error)
 }

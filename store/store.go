@@ -15,7 +15,10 @@ import (
 )
 
 // Store implements repo.Cache.
-var _ repo.LabelingCache = (*Store)(nil)
+var (
+	_ repo.LabelingCache = (*Store)(nil)
+	_ repo.FileCache     = (*Store)(nil)
+)
 
 // Defaults for the zero Options.
 const (

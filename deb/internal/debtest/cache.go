@@ -22,7 +22,7 @@ type Cache struct {
 	Dir string
 }
 
-var _ repo.Cache = (*Cache)(nil)
+var _ repo.FileCache = (*Cache)(nil)
 
 // NewCache returns a Cache in a fresh temporary directory of t.
 func NewCache(t testing.TB) *Cache {
@@ -102,6 +102,24 @@ func (v *verifier) Read(p []byte) (int, error) {
 }
 
 func (v *verifier) Close() error { return v.f.Close() }
+
+// OpenFile implements repo.FileCache: the blob's file, once hashed.
+func (c *Cache) OpenFile(ctx context.Context, digest string) (*os.File, error) {
+	rc, err := c.Open(ctx, digest)
+	if err != nil {
+		return nil, err
+	}
+	v := rc.(*verifier)
+	if _, err := io.Copy(io.Discard, v); err != nil {
+		v.f.Close()
+		return nil, err
+	}
+	if _, err := v.f.Seek(0, io.SeekStart); err != nil {
+		v.f.Close()
+		return nil, err
+	}
+	return v.f, nil
+}
 
 // Has implements repo.Cache.
 func (c *Cache) Has(digest string) bool {
