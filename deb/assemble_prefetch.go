@@ -151,11 +151,11 @@ func (w *window) next(ctx context.Context) (int, bool) {
 				// The package the unpacker waits for is never held
 				// back by size: what waits ahead of it cannot be taken
 				// before it.
-				fits := w.ahead+w.est[i] <= prefetchBytes || i == w.taken
 				if i == w.taken {
 					best = i
 					break
 				}
+				fits := w.ahead+w.est[i] <= prefetchBytes
 				if fits && (best < 0 || w.cost[i] > w.cost[best]) {
 					best = i
 				}

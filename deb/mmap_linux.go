@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 
@@ -46,7 +47,12 @@ func mapBlobLazy(ctx context.Context, c repo.Cache, digest string) (data []byte,
 // quarantineBlob lets the cache read a blob found damaged, which sets it
 // aside (the next run fetches it again), and returns the cache's error.
 func quarantineBlob(ctx context.Context, c repo.Cache, digest string) error {
-	_, err := readBlob(ctx, c, digest)
+	rc, err := c.Open(ctx, digest)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
 	return err
 }
 
