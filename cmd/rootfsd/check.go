@@ -225,9 +225,6 @@ func (g *globals) printFindings(target string, findings []check.Finding, strict 
 	return nil
 }
 
-// postBuildCheck runs check on the first output it can read (a tar, a
-// directory or an image archive) and adds its findings to the build's
-// warnings; with mode "error" an error-level finding fails the build.
 // treeCheck returns the end-of-build check to run on the build's tree
 // while its layer is written (engine.BuildRequest.TreeCheck), when the
 // build writes an output postBuildCheck would read back: the same check
@@ -255,6 +252,11 @@ func checkTarget(outputs []string) string {
 	return ""
 }
 
+// postBuildCheck runs check on the first output it can read (a tar, a
+// directory or an image archive) and adds its findings to the build's
+// warnings; with mode "error" an error-level finding fails the build.
+// Findings of a check run in the build itself (treeCheck), or kept from
+// an earlier check of the same layer, are used instead of reading back.
 func (g *globals) postBuildCheck(ctx context.Context, req engine.BuildRequest, res *engine.BuildResult, mode string) error {
 	if mode == "off" || res == nil {
 		return nil

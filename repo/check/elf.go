@@ -77,7 +77,7 @@ func (c *checker) scanFiles() error {
 				if i >= len(progs) || c.ctx.Err() != nil {
 					return
 				}
-				infos[i], _ = readELF(c.fsys, progs[i])
+				infos[i] = readELF(c.fsys, progs[i])
 			}
 		})
 	}
@@ -103,27 +103,27 @@ func (c *checker) scanFiles() error {
 	return nil
 }
 
-// readELF parses p if it is an ELF executable or shared object. It only
-// reads fsys, so several may run at once.
-func readELF(fsys fs.ReadLinkFS, p string) (info *elfInfo, ok bool) {
+// readELF parses p if it is an ELF executable or shared object; nil
+// otherwise. It only reads fsys, so several may run at once.
+func readELF(fsys fs.ReadLinkFS, p string) (info *elfInfo) {
 	ra, size, err := openAt(fsys, p)
 	if err != nil {
-		return nil, false
+		return nil
 	}
 	defer ra.Close()
 	var magic [4]byte
 	if _, err := ra.ReadAt(magic[:], 0); err != nil || string(magic[:]) != elf.ELFMAG {
-		return nil, false
+		return nil
 	}
 	defer func() {
 		// debug/elf is not guaranteed to survive hostile input.
 		if r := recover(); r != nil {
-			info, ok = nil, false
+			info = nil
 		}
 	}()
 	f, err := elf.NewFile(ra)
 	if err != nil || (f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN) {
-		return nil, false
+		return nil
 	}
 	info = &elfInfo{class: f.Class, machine: f.Machine}
 	for _, prog := range f.Progs {
@@ -145,7 +145,7 @@ func readELF(fsys fs.ReadLinkFS, p string) (info *elfInfo, ok bool) {
 		info.isGo = true
 		info.goTLS, info.goTZ = scanGo(ra, size)
 	}
-	return info, true
+	return info
 }
 
 // checkELF reports an unresolved interpreter or DT_NEEDED library.
